@@ -2,6 +2,7 @@
 // fermata: everything a training program needs, in one include.
 #include "autograd/elementwise.h"
 #include "autograd/engine.h"
+#include "autograd/gradcheck.h"
 #include "autograd/node.h"
 #include "autograd/reduce.h"
 #include "autograd/views.h"
