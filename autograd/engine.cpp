@@ -41,7 +41,8 @@ Tensor SavedTensor::unpack() const {
            ") has been modified by an in-place operation: it is at version ", data_.version(),
            " but was saved at version ", version_,
            ". Compute on a clone, or make the in-place change after backward.");
-  if (!is_output_ || !requires_grad_ || g_current_node == nullptr) return data_;
+  // (an output is saved before record() marks it as requiring grad, so that flag is not consulted)
+  if (!is_output_ || g_current_node == nullptr || !is_floating(data_.dtype())) return data_;
   // Reconnect the output to the node that made it (the one running now).
   auto impl = std::make_shared<TensorImpl>(*data_.impl());
   impl->requires_grad = true;

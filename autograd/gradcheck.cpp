@@ -115,6 +115,7 @@ GradcheckResult gradgradcheck(const TestFn& fn, const tensor_list& inputs, Gradc
   }
   const size_t n_in = inputs.size();
   TestFn grad_fn = [fn, n_in](const tensor_list& args) {
+    EnableGradGuard eg;  // the gradient is computed by autograd even when values are probed
     tensor_list ins(args.begin(), args.begin() + static_cast<int64_t>(n_in));
     tensor_list vs(args.begin() + static_cast<int64_t>(n_in), args.end());
     tensor_list os;

@@ -94,3 +94,35 @@ template <> struct dtype_of<bool> { static constexpr DType value = DType::Bool; 
       default: ::fm::fail(op, ": dtype ", dtype, " is not supported (expected float32 or float64)"); \
     }                                                                         \
   }()
+
+namespace fm {
+// Function form of the dispatch, for bodies that contain `#pragma omp` (a pragma cannot sit
+// inside a macro argument): dispatch_floating(dt, "op", [&]<class T>() { ... });
+template <class F>
+void dispatch_all(DType t, const char* op, F&& f) {
+  switch (t) {
+    case DType::Float32: f.template operator()<float>(); return;
+    case DType::Float64: f.template operator()<double>(); return;
+    case DType::Int64: f.template operator()<int64_t>(); return;
+    case DType::Bool: f.template operator()<bool>(); return;
+  }
+  fail(op, ": unknown dtype");
+}
+template <class F>
+void dispatch_numeric(DType t, const char* op, F&& f) {
+  switch (t) {
+    case DType::Float32: f.template operator()<float>(); return;
+    case DType::Float64: f.template operator()<double>(); return;
+    case DType::Int64: f.template operator()<int64_t>(); return;
+    default: fail(op, ": dtype ", t, " is not supported (expected float32, float64 or int64)");
+  }
+}
+template <class F>
+void dispatch_floating(DType t, const char* op, F&& f) {
+  switch (t) {
+    case DType::Float32: f.template operator()<float>(); return;
+    case DType::Float64: f.template operator()<double>(); return;
+    default: fail(op, ": dtype ", t, " is not supported (expected float32 or float64)");
+  }
+}
+}  // namespace fm

@@ -26,6 +26,21 @@ namespace fm::testing {
                                        << ", shape " << shape_str(a.sizes()) << ")";
 }
 
+Tensor leaf64(const Shape& shape, double lo, double hi, uint64_t seed) {
+  Generator g(seed);
+  Tensor t = add(mul(rand(shape, {.dtype = kFloat64}, &g), hi - lo), lo);
+  t = t.detach();
+  t.requires_grad_(true);
+  return t;
+}
+
+Tensor noncontig64(int64_t rows, int64_t cols, double lo, double hi, uint64_t seed) {
+  Tensor base = leaf64({cols, rows}, lo, hi, seed).detach();
+  Tensor t = fm::t(base);  // [rows, cols], strides (1, rows)
+  t.requires_grad_(true);
+  return t;
+}
+
 std::string data_path(const std::string& relative) { return std::string(FERMATA_TEST_DATA) + "/" + relative; }
 
 }  // namespace fm::testing
