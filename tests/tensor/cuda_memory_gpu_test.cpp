@@ -1,0 +1,36 @@
+// CUDA memory: round trips between host and device keep every byte (label gpu; skipped, with a
+// message, where no GPU is present).
+#include "support/test_support.h"
+
+using namespace fm;
+
+namespace {
+bool have_gpu() { return cuda_device_count() > 0; }
+}  // namespace
+
+TEST(CudaMemory, RoundTripEveryDtype) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device on this machine";
+  for (DType dt : {kFloat32, kFloat64, kInt64, kBool}) {
+    Tensor x = to(randint(0, 2, {1000, 3}), dt);
+    Tensor d = to(x, Device::cuda());
+    EXPECT_EQ(d.device(), Device::cuda());
+    EXPECT_TRUE(equal(to(d, Device::cpu()), x));
+  }
+}
+
+TEST(CudaMemory, NonContiguousAndConvertingCopies) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device on this machine";
+  Tensor x = rand({7, 5});
+  Tensor d = to(t(x), kFloat64, Device::cuda());  // strided + dtype change on the way
+  EXPECT_CLOSE(to(d, kFloat32, Device::cpu()), contiguous(t(x)));
+  Tensor back = zeros({5, 7}, {.dtype = kFloat64});
+  Tensor bt = t(back);
+  copy_(bt, t(to(d, Device::cpu())));
+  EXPECT_CLOSE(back, to(contiguous(t(x)), kFloat64));
+}
+
+TEST(CudaMemory, CpuOnlyOpsNameTheDevice) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device on this machine";
+  Tensor d = to(ones({2}), Device::cuda());
+  EXPECT_THROW_MSG(exp(d), "cuda:0");
+}
