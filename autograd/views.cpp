@@ -87,22 +87,16 @@ Tensor view_scatter(const Tensor& g, const Shape& base_sizes, const Shape& strid
   return out;
 }
 
-// Records a view op whose gradient scatters back through the view's geometry relative to a
-// contiguous base of x's shape.
-Tensor finish_view(const char* name, const Tensor& x, Tensor y) {
-  // geometry of y relative to x's storage, re-expressed for a contiguous tensor of x's shape,
-  // which exists when x is contiguous; otherwise go through a contiguous copy.
+// Records a view op whose gradient scatters back. The view's geometry is given twice: its
+// real strides over x's storage (already in y), and `cstrides`/`coffset`, the same view taken of
+// a contiguous tensor of x's shape, where the gradient is assembled. So views of
+// non-contiguous tensors are true views and still get exact gradients.
+Tensor finish_view(const char* name, const Tensor& x, Tensor y, Shape cstrides, int64_t coffset) {
   if (!autograd::grad_enabled() || !x.requires_grad()) return y;
-  const Shape xs = x.sizes();
-  if (x.is_contiguous()) {
-    const Shape st = y.strides();
-    const int64_t off = y.storage_offset() - x.storage_offset();
-    record(name, {x}, {y}, [xs, st, off](const tensor_list& g) {
-      return tensor_list{view_scatter(g[0], xs, st, off)};
-    });
-    return y;
-  }
-  return y;  // not reached: callers route non-contiguous x through contiguous()
+  record(name, {x}, {y}, [xs = x.sizes(), cstrides = std::move(cstrides), coffset](const tensor_list& g) {
+    return tensor_list{view_scatter(g[0], xs, cstrides, coffset)};
+  });
+  return y;
 }
 
 }  // namespace
@@ -192,16 +186,13 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   if (end < 0) end += n;
   start = std::clamp<int64_t>(start, 0, n);
   end = std::clamp<int64_t>(end, start, n);
-  Shape sz = x.sizes(), st = x.strides();
+  Shape sz = x.sizes(), st = x.strides(), cst = contiguous_strides(x.sizes());
   sz[d] = (end - start + step - 1) / step;
   st[d] *= step;
-  if (!x.is_contiguous() && x.requires_grad() && autograd::grad_enabled()) {
-    // the scatter-back gradient needs a contiguous base geometry
-    Tensor c = contiguous(x);
-    return slice(c, d, start, end, step);
-  }
+  const int64_t coffset = start * cst[d];
+  cst[d] *= step;
   Tensor y = make_view(x, sz, st, x.storage_offset() + start * x.stride(d));
-  return finish_view("SliceBackward", x, y);
+  return finish_view("SliceBackward", x, y, cst, coffset);
 }
 
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
@@ -283,8 +274,6 @@ Tensor unfold(const Tensor& x, int64_t dim, int64_t size, int64_t step) {
   FM_CHECK(size >= 0 && size <= n, "unfold: window size ", size, " exceeds dimension ", dim,
            " of ", x.describe());
   FM_CHECK(step > 0, "unfold: step must be positive, got ", step);
-  if (!x.is_contiguous() && x.requires_grad() && autograd::grad_enabled())
-    return unfold(contiguous(x), dim, size, step);
   Shape s = x.sizes(), st = x.strides();
   const int64_t windows = (n - size) / step + 1;
   const int64_t dstride = x.dim() == 0 ? 1 : x.stride(d);
@@ -318,23 +307,26 @@ Tensor unfold(const Tensor& x, int64_t dim, int64_t size, int64_t step) {
 Tensor diagonal(const Tensor& x, int64_t offset, int64_t dim1, int64_t dim2) {
   const int64_t d1 = wrap_dim(dim1, x.dim(), "diagonal"), d2 = wrap_dim(dim2, x.dim(), "diagonal");
   FM_CHECK(d1 != d2, "diagonal: dim1 and dim2 must differ");
-  if (!x.is_contiguous() && x.requires_grad() && autograd::grad_enabled())
-    return diagonal(contiguous(x), offset, dim1, dim2);
-  int64_t len, start;
-  if (offset >= 0) {
-    len = std::max<int64_t>(0, std::min(x.size(d1), x.size(d2) - offset));
-    start = offset * x.stride(d2);
-  } else {
-    len = std::max<int64_t>(0, std::min(x.size(d1) + offset, x.size(d2)));
-    start = -offset * x.stride(d1);
-  }
-  Shape s, st;
+  const int64_t len = offset >= 0 ? std::max<int64_t>(0, std::min(x.size(d1), x.size(d2) - offset))
+                                   : std::max<int64_t>(0, std::min(x.size(d1) + offset, x.size(d2)));
+  // the same geometry over x's strides (the view) and over contiguous strides (the gradient)
+  auto geometry = [&](const Shape& strides, Shape& st) {
+    st.clear();
+    for (int64_t i = 0; i < x.dim(); ++i)
+      if (i != d1 && i != d2) st.push_back(strides[i]);
+    st.push_back(strides[d1] + strides[d2]);
+    const int64_t start = offset >= 0 ? offset * strides[d2] : -offset * strides[d1];
+    return len ? start : 0;
+  };
+  Shape s;
   for (int64_t i = 0; i < x.dim(); ++i)
-    if (i != d1 && i != d2) s.push_back(x.size(i)), st.push_back(x.stride(i));
+    if (i != d1 && i != d2) s.push_back(x.size(i));
   s.push_back(len);
-  st.push_back(x.stride(d1) + x.stride(d2));
-  Tensor y = make_view(x, s, st, x.storage_offset() + (len ? start : 0));
-  return finish_view("DiagonalBackward", x, y);
+  Shape st, cst;
+  const int64_t start = geometry(x.strides(), st);
+  const int64_t cstart = geometry(contiguous_strides(x.sizes()), cst);
+  Tensor y = make_view(x, s, st, x.storage_offset() + start);
+  return finish_view("DiagonalBackward", x, y, cst, cstart);
 }
 
 Tensor contiguous(const Tensor& x) {

@@ -32,6 +32,7 @@ TEST(ViewsGradcheck, EveryView) {
   check([](const Tensor& x) { return unfold(x, 1, 2, 2); }, leaf64({2, 5}));
   check([](const Tensor& x) { return unfold(x, 0, 2, 1); }, noncontig64(4, 3));
   check([](const Tensor& x) { return diagonal(x, -1); }, leaf64({3, 4}));
+  check([](const Tensor& x) { return diagonal(x, 1); }, noncontig64(3, 4));
   check([](const Tensor& x) { return movedim(x, 0, 2); }, leaf64({2, 3, 2}));
   check([](const Tensor& x) { return contiguous(x); }, noncontig64(3, 2));
   check([](const Tensor& x) { return clone(x); }, leaf64({3}));
@@ -42,4 +43,11 @@ TEST(ViewsGradcheck, DtypeRoundTrip) {
   auto fn = [](const tensor_list& x) { return tensor_list{to(to(x[0], kFloat32), kFloat64) * 2.0}; };
   auto r = autograd::gradcheck(fn, {leaf64({3}, 0, 1)}, {.eps = 1e-2, .atol = 1e-4, .rtol = 1e-3});
   EXPECT_TRUE(r.ok) << r.message;
+}
+
+TEST(ViewsGradcheck, ViewsOfNoncontiguousTensorsShareStorage) {
+  Tensor x = fm::testing::noncontig64(3, 4);
+  Tensor s = slice(x, 1, 1, 3);
+  EXPECT_EQ(s.raw_data(), static_cast<double*>(x.raw_data()) + x.stride(1));
+  EXPECT_EQ(diagonal(x).impl()->storage, x.impl()->storage);
 }
