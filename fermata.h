@@ -11,4 +11,5 @@
 #include "autograd/views.h"
 #include "tensor/factory.h"
 #include "tensor/philox.h"
+#include "tensor/safetensors.h"
 #include "tensor/tensor.h"
