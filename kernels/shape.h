@@ -1,0 +1,27 @@
+#pragma once
+// Kernels behind the shape ops of autograd/shape.h: concatenation, flips, rolls, constant
+// padding, triangular masks and one-hot encoding. No autograd here; the callers check shapes
+// and dims, these check what only they can see (index values).
+#include <utility>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace fm::kernels {
+
+// Concatenates `ts` (same shape except along dim, already checked) along `dim` into a new
+// contiguous tensor of dtype `dtype` (inputs of another dtype are converted).
+Tensor cat(const std::vector<Tensor>& ts, int64_t dim, DType dtype);
+// A contiguous copy of x reversed along every dim d with flip[d].
+Tensor flip(const Tensor& x, const std::vector<bool>& flip);
+// A contiguous copy of x rolled by shifts[k] along dims[k] (dims wrapped, shifts any sign).
+Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims);
+// x padded along every dim d by pads[d] = (before, after) elements of `value`; negative pads
+// crop. Every resulting size must be non-negative (checked by the caller).
+Tensor pad_constant(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& pads, double value);
+// Lower (tril) or upper (triu) triangle of the last two dims; the rest is zero.
+Tensor tril_triu(const Tensor& x, int64_t diagonal, bool lower);
+// int64 tensor of shape indices.sizes() + [num_classes]; num_classes < 0 infers max + 1.
+Tensor one_hot(const Tensor& indices, int64_t num_classes);
+
+}  // namespace fm::kernels
