@@ -16,3 +16,6 @@
 #include "tensor/philox.h"
 #include "tensor/safetensors.h"
 #include "tensor/tensor.h"
+#include "layers/basic.h"
+#include "layers/init.h"
+#include "layers/module.h"
