@@ -19,3 +19,6 @@
 #include "layers/basic.h"
 #include "layers/init.h"
 #include "layers/module.h"
+#include "optim/checkpoint.h"
+#include "optim/optimizer.h"
+#include "optim/scheduler.h"
