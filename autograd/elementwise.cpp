@@ -148,7 +148,9 @@ Tensor pow(const Tensor& x0, const Tensor& e0) {
             need_x = x.requires_grad(), need_e = e.requires_grad()](const tensor_list& g) {
              const Tensor xv = sx.unpack(), ev = se.unpack();
              Tensor dx, de;
-             if (need_x) dx = sum_to(mul(g[0], mul(ev, pow(xv, sub(ev, scalar_like(ev, 1))))), xs);
+             // d/dx x^e = e x^(e-1); defined as 0 where e == 0 (x^0 is constant, even at x == 0)
+             if (need_x)
+               dx = sum_to(zero_where(eq(ev, 0.0), mul(g[0], mul(ev, pow(xv, sub(ev, scalar_like(ev, 1)))))), xs);
              if (need_e) {
                // d/de x^e = x^e log x; defined as 0 where x == 0 and e >= 0 (PyTorch's choice)
                const Tensor mask = logical_and(eq(xv, 0.0), ge(ev, 0.0));
@@ -161,8 +163,10 @@ Tensor pow(const Tensor& x0, const Tensor& e0) {
 
 Tensor pow(double base, const Tensor& e) {
   return unary_op("PowBackward", UnaryOp::RpowScalar, e,
-                  [base](const Tensor& g, const Tensor&, const Tensor& y) {
-                    return mul(g, mul(y, std::log(base)));
+                  [base](const Tensor& g, const Tensor& e, const Tensor& y) {
+                    const Tensor de = mul(g, mul(y, std::log(base)));
+                    // 0^e: defined as 0 where e >= 0 (PyTorch's choice), not 0 * log 0 = nan
+                    return base == 0 ? zero_where(ge(e, 0.0), de) : de;
                   },
                   base);
 }
@@ -375,9 +379,13 @@ bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
 namespace {
 
 // Runs an in-place update. Without a graph to keep: the kernel writes x directly. With one,
-// the out-of-place result is computed with its graph, written into x, and x takes its history.
+// the out-of-place result oop(self) is computed with its graph, written into x, and x takes its
+// history. When the out-of-place op saves its input for backward (saves_self), self is a
+// differentiable clone of x, so that the values backward needs are not the ones overwritten
+// here (PyTorch saves the "original self" the same way).
 template <class OutOfPlace, class Kernel>
-Tensor& inplace(const char* name, Tensor& x, const tensor_list& others, OutOfPlace oop, Kernel kernel) {
+Tensor& inplace(const char* name, Tensor& x, const tensor_list& others, OutOfPlace oop, Kernel kernel,
+                bool saves_self = false) {
   const bool track = autograd::grad_enabled() && (x.requires_grad() || autograd::any_requires_grad(others));
   if (!track) {
     kernel();
@@ -389,7 +397,7 @@ Tensor& inplace(const char* name, Tensor& x, const tensor_list& others, OutOfPla
            "use an out-of-place op");
   FM_CHECK(!x.impl()->is_view, name, ": in-place operation on a view of ", x.describe(),
            " while recording gradients is not supported; clone() it first");
-  Tensor y = oop();
+  Tensor y = oop(saves_self ? clone(x) : x);
   FM_CHECK(y.sizes() == x.sizes(), name, ": the result shape ", shape_str(y.sizes()),
            " does not match the in-place target ", x.describe());
   {
@@ -414,41 +422,43 @@ void check_inplace_shape(const char* name, const Tensor& x, const Tensor& o) {
 
 Tensor& add_(Tensor& x, const Tensor& o, double alpha) {
   check_inplace_shape("add_", x, o);
-  return inplace("add_", x, {o}, [&] { return add(x, o, alpha); }, [&] {
+  return inplace("add_", x, {o}, [&](const Tensor& s) { return add(s, o, alpha); }, [&] {
     kernels::binary_into(BinaryOp::Add, x, x, alpha == 1 ? o : kernels::unary(UnaryOp::MulScalar, o, alpha));
   });
 }
 Tensor& sub_(Tensor& x, const Tensor& o, double alpha) { return add_(x, o, -alpha); }
 Tensor& mul_(Tensor& x, const Tensor& o) {
   check_inplace_shape("mul_", x, o);
-  return inplace("mul_", x, {o}, [&] { return mul(x, o); },
-                 [&] { kernels::binary_into(BinaryOp::Mul, x, x, o); });
+  return inplace("mul_", x, {o}, [&](const Tensor& s) { return mul(s, o); },
+                 [&] { kernels::binary_into(BinaryOp::Mul, x, x, o); }, /*saves_self=*/true);
 }
 Tensor& div_(Tensor& x, const Tensor& o) {
   check_inplace_shape("div_", x, o);
-  return inplace("div_", x, {o}, [&] { return div(x, o); },
-                 [&] { kernels::binary_into(BinaryOp::Div, x, x, o); });
+  return inplace("div_", x, {o}, [&](const Tensor& s) { return div(s, o); },
+                 [&] { kernels::binary_into(BinaryOp::Div, x, x, o); }, /*saves_self=*/true);
 }
 Tensor& add_(Tensor& x, double v) {
-  return inplace("add_", x, {}, [&] { return add(x, v); },
+  return inplace("add_", x, {}, [&](const Tensor& s) { return add(s, v); },
                  [&] { kernels::unary_into(UnaryOp::AddScalar, x, x, v); });
 }
 Tensor& mul_(Tensor& x, double v) {
-  return inplace("mul_", x, {}, [&] { return mul(x, v); },
+  return inplace("mul_", x, {}, [&](const Tensor& s) { return mul(s, v); },
                  [&] { kernels::unary_into(UnaryOp::MulScalar, x, x, v); });
 }
 Tensor& clamp_(Tensor& x, std::optional<double> lo, std::optional<double> hi) {
-  return inplace("clamp_", x, {}, [&] { return clamp(x, lo, hi); },
-                 [&] { kernels::unary_into(UnaryOp::Clamp, x, x, lo.value_or(NAN), hi.value_or(NAN)); });
+  return inplace("clamp_", x, {}, [&](const Tensor& s) { return clamp(s, lo, hi); },
+                 [&] { kernels::unary_into(UnaryOp::Clamp, x, x, lo.value_or(NAN), hi.value_or(NAN)); },
+                 /*saves_self=*/true);
 }
 Tensor& copy_(Tensor& x, const Tensor& src) {
   check_inplace_shape("copy_", x, src);
   return inplace("copy_", x, {src},
-                 [&] { return add(mul(x, 0.0), to(expand(src, x.sizes()), x.dtype())); },
+                 [&](const Tensor& s) { return add(mul(s, 0.0), to(expand(src, s.sizes()), s.dtype())); },
                  [&] { copy_into(x, src.sizes() == x.sizes() ? src : expand(src.detach(), x.sizes())); });
 }
 Tensor& fill_(Tensor& x, double v) {
-  return inplace("fill_", x, {}, [&] { return add(mul(x, 0.0), v); }, [&] { kernels::fill(x, v); });
+  return inplace("fill_", x, {}, [&](const Tensor& s) { return add(mul(s, 0.0), v); },
+                 [&] { kernels::fill(x, v); });
 }
 Tensor& zero_(Tensor& x) { return fill_(x, 0.0); }
 

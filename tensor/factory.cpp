@@ -63,7 +63,8 @@ Tensor linspace(double start, double end, int64_t steps, Options o) {
   FM_CHECK(steps >= 0, "linspace: number of steps must be non-negative, got ", steps);
   const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   // symmetric evaluation, as PyTorch does, so the last value is exactly `end`
-  const int64_t half = steps / 2;
+  // (a single step is `start`, as in PyTorch and NumPy)
+  const int64_t half = steps == 1 ? 1 : steps / 2;
   return finish(generate({steps}, o.dtype,
                          [=](int64_t i) {
                            return i < half ? start + step * static_cast<double>(i)

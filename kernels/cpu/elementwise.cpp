@@ -34,7 +34,8 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& x, T p0, T p1) {
     case UnaryOp::Abs: return unary_loop<T>(out, x, [](T v) { return v < 0 ? -v : v; });
     case UnaryOp::Sign: return unary_loop<T>(out, x, [](T v) { return static_cast<T>((v > 0) - (v < 0)); });
     case UnaryOp::Square: return unary_loop<T>(out, x, [](T v) { return v * v; });
-    case UnaryOp::Relu: return unary_loop<T>(out, x, [](T v) { return v > 0 ? v : T(0); });
+    // NaN propagates (v != v), as in PyTorch
+    case UnaryOp::Relu: return unary_loop<T>(out, x, [](T v) { return v > 0 || v != v ? v : T(0); });
     case UnaryOp::Clamp:
       return unary_loop<T>(out, x, [=](T v) {
         if (std::isnan(static_cast<double>(v))) return v;
