@@ -22,3 +22,6 @@
 #include "optim/checkpoint.h"
 #include "optim/optimizer.h"
 #include "optim/scheduler.h"
+#include "autograd/norm.h"
+#include "layers/loss.h"
+#include "layers/norm.h"
