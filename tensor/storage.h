@@ -22,6 +22,10 @@ class Allocator {
 // CUDA backend (an error naming the device when this build has none).
 Allocator& allocator_for(Device d);
 
+// Returns the freed large CPU blocks that the CPU allocator keeps for reuse (see storage.cpp;
+// FERMATA_CPU_CACHE_MB sets how much it may keep, 0 turns the cache off).
+void release_cached_cpu_memory();
+
 // Copies bytes between any two devices (host<->device, device<->device, host<->host).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes);
 

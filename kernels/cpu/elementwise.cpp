@@ -2,6 +2,7 @@
 // scalar-broadcast or general strided inner loop so the compiler vectorises the common cases.
 #include <cmath>
 
+#include "kernels/cpu/fast_math.h"
 #include "kernels/elementwise.h"
 #include "tensor/strided_loop.h"
 
@@ -22,6 +23,22 @@ void unary_loop(const Tensor& out, const Tensor& x, F f) {
                           for (int64_t i = 0; i < n; ++i)
                             *reinterpret_cast<T*>(p[0] + i * s[0]) =
                                 f(*reinterpret_cast<const T*>(p[1] + i * s[1]));
+                        }
+                      });
+}
+
+// float32 ops with a vectorised implementation (kernels/cpu/fast_math.h): contiguous runs go
+// through it 16 lanes at a time, strided elements one by one through the same arithmetic.
+template <class VF>
+void unary_loop_vec(const Tensor& out, const Tensor& x, VF vf) {
+  for_each_strided<2>(out.sizes(), {byte_ptr(out), byte_ptr(x)}, byte_strides_of<2>({&out, &x}),
+                      [&](std::array<char*, 2> p, std::array<int64_t, 2> s, int64_t n) {
+                        if (s[0] == sizeof(float) && s[1] == sizeof(float)) {
+                          vec::map(reinterpret_cast<const float*>(p[1]), reinterpret_cast<float*>(p[0]), n, vf);
+                        } else {
+                          for (int64_t i = 0; i < n; ++i)
+                            *reinterpret_cast<float*>(p[0] + i * s[0]) =
+                                vec::apply1(*reinterpret_cast<const float*>(p[1] + i * s[1]), vf);
                         }
                       });
 }
@@ -47,6 +64,13 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& x, T p0, T p1) {
     case UnaryOp::MulScalar: return unary_loop<T>(out, x, [=](T v) { return v * p0; });
     case UnaryOp::RsubScalar: return unary_loop<T>(out, x, [=](T v) { return p0 - v; });
     default: break;
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    switch (op) {
+      case UnaryOp::Exp: return unary_loop_vec(out, x, [](vec::vfloat v) { return vec::exp(v); });
+      case UnaryOp::Gelu: return unary_loop_vec(out, x, [](vec::vfloat v) { return vec::gelu(v); });
+      default: break;
+    }
   }
   if constexpr (std::is_floating_point_v<T>) {
     switch (op) {

@@ -2,8 +2,10 @@
 // last dim, the common case) each row is three vectorised passes in cache; otherwise the loops
 // run over D with the inner dimension vectorised.
 #include <cmath>
+#include <cstring>
 #include <limits>
 
+#include "kernels/cpu/fast_math.h"
 #include "kernels/elementwise.h"
 #include "kernels/softmax.h"
 #include "tensor/strided_loop.h"
@@ -25,8 +27,66 @@ Geometry geometry(const Tensor& x, int64_t dim) {
   return g;
 }
 
+// One contiguous float32 row (the last-dim case), 16 lanes at a time with the vectorised exp.
+template <bool Log>
+void softmax_row_f32(const float* xr, float* yr, int64_t D) {
+  using vec::vfloat;
+  constexpr int L = vec::kLanes;
+  const float ninf = -std::numeric_limits<float>::infinity();
+  auto load_tail = [&](int64_t d) {  // the last D - d < L elements, padded with -inf
+    vfloat v = vec::splat(ninf);
+    std::memcpy(&v, xr + d, (D - d) * sizeof(float));
+    return v;
+  };
+  const int64_t full = D / L * L;
+  vfloat vm = vec::splat(ninf);
+  for (int64_t d = 0; d < full; d += L) {
+    vfloat v;
+    std::memcpy(&v, xr + d, sizeof v);
+    vm = v > vm ? v : vm;
+  }
+  if (full < D) {
+    const vfloat v = load_tail(full);
+    vm = v > vm ? v : vm;
+  }
+  float mx = ninf;
+  for (int k = 0; k < L; ++k) mx = std::max(mx, vm[k]);
+  if (std::isinf(mx) && mx < 0) mx = 0;  // all -inf: keep exp(-inf) = 0 without NaN from inf-inf
+  const vfloat vmx = vec::splat(mx);
+  vfloat vs = {};
+  for (int64_t d = 0; d < full; d += L) {
+    vfloat v;
+    std::memcpy(&v, xr + d, sizeof v);
+    const vfloat e = vec::exp(v - vmx);
+    if (!Log) std::memcpy(yr + d, &e, sizeof e);
+    vs += e;
+  }
+  if (full < D) {
+    const vfloat e = vec::exp(load_tail(full) - vmx);
+    if (!Log) std::memcpy(yr + full, &e, (D - full) * sizeof(float));
+    vs += e;
+  }
+  const float sum = vec::hsum(vs);
+  if (Log) {
+    const float lse = std::log(sum) + mx;
+#pragma omp simd
+    for (int64_t d = 0; d < D; ++d) yr[d] = xr[d] - lse;
+  } else {
+    const float inv = 1.0f / sum;
+#pragma omp simd
+    for (int64_t d = 0; d < D; ++d) yr[d] *= inv;
+  }
+}
+
 template <class T, bool Log>
 void softmax_rows(const T* x, T* y, Geometry g) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (g.inner == 1) {
+#pragma omp parallel for if (g.outer * g.D >= kParallelGrain) schedule(static)
+      for (int64_t r = 0; r < g.outer; ++r) softmax_row_f32<Log>(x + r * g.D, y + r * g.D, g.D);
+      return;
+    }
+  }
   const int64_t rows = g.outer * g.inner;
 #pragma omp parallel for if (rows * g.D >= kParallelGrain) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
