@@ -25,3 +25,7 @@
 #include "autograd/norm.h"
 #include "layers/loss.h"
 #include "layers/norm.h"
+#include "autograd/conv.h"
+#include "autograd/pool.h"
+#include "layers/conv.h"
+#include "layers/pool.h"

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libopenblas-dev libfftw3-dev libomp-dev
+  libopenblas-dev libopenblas-openmp-dev libfftw3-dev libomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev
 )
