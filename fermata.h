@@ -29,3 +29,5 @@
 #include "autograd/pool.h"
 #include "layers/conv.h"
 #include "layers/pool.h"
+#include "autograd/rnn.h"
+#include "layers/rnn.h"

@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""LSTM and GRU forward+backward in fermata (fermata_bench, bench/layers/rnn_bench.cpp) and in
+PyTorch, side by side.
+
+    /usr/bin/python3 bench/compare_torch_rnn.py <build>/bench/fermata_bench [--repetitions 5]
+        [--threads 2] [--fermata-json saved.json]
+
+Shapes (float32, time-major input, dropout off):
+  LSTM: 3 layers, bidirectional, input 128, hidden 256, 200 steps, batch 4
+  GRU:  2 layers, unidirectional, input 128, hidden 128, 256 steps, batch 8
+"fwd_bwd": forward, then output.backward(g) with a fixed upstream gradient, parameter gradients
+cleared (set to None) every iteration; "fwd": inference under torch.no_grad(). PyTorch runs with
+torch.set_num_threads(--threads, default 2), fermata with its OpenMP default; both report the
+median of --repetitions runs of wall-clock time.
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+CASES = {  # benchmark base name -> (module, backward)
+    "BM_lstm_fwd_bwd": ("LSTM", True),
+    "BM_lstm_fwd": ("LSTM", False),
+    "BM_gru_fwd_bwd": ("GRU", True),
+    "BM_gru_fwd": ("GRU", False),
+}
+
+
+def torch_fn(kind, backward, inp, hid, layers, bi, steps, batch):
+    torch.manual_seed(0)
+    cls = torch.nn.LSTM if kind == "LSTM" else torch.nn.GRU
+    m = cls(inp, hid, num_layers=layers, bidirectional=bool(bi))
+    x = torch.rand(steps, batch, inp) * 6 - 3
+    g = torch.rand(steps, batch, (2 if bi else 1) * hid) * 6 - 3
+    if backward:
+        def fn():
+            for p in m.parameters():
+                p.grad = None
+            y, _ = m(x)
+            y.backward(g)
+    else:
+        def fn():
+            with torch.no_grad():
+                m(x)
+    return fn
+
+
+def time_torch(fn, repetitions, target_s=0.5):
+    for _ in range(2):
+        fn()
+    t0 = time.perf_counter()
+    fn()
+    one = time.perf_counter() - t0
+    calls = max(1, int(target_s / max(one, 1e-9)))
+    runs = []
+    for _ in range(repetitions):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        runs.append((time.perf_counter() - t0) / calls)
+    return statistics.median(runs)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("binary", help="path to fermata_bench")
+    ap.add_argument("--repetitions", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fermata-json", metavar="FILE", help="read fermata's results from this file")
+    args = ap.parse_args()
+
+    if args.fermata_json:
+        with open(args.fermata_json) as f:
+            data = json.load(f)
+    else:
+        cmd = [args.binary, "--benchmark_format=json", f"--benchmark_repetitions={args.repetitions}",
+               "--benchmark_report_aggregates_only=true", "--benchmark_filter=BM_(lstm|gru)_"]
+        print("running:", " ".join(cmd), file=sys.stderr)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"fermata_bench failed:\n{proc.stderr}")
+        data = json.loads(proc.stdout)
+
+    torch.set_num_threads(args.threads)
+    unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+    print(f"torch {torch.__version__}, {args.threads} threads")
+    print(f"{'benchmark':<22} {'shape':<34} {'fermata':>10} {'torch':>10} {'torch/fermata':>14}")
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        name = b.get("run_name", b["name"]).replace("/real_time", "")
+        base, *rest = name.split("/")
+        if base not in CASES:
+            continue
+        kind, backward = CASES[base]
+        inp, hid, layers, bi, steps, batch = (int(a) for a in rest)
+        ft = b["real_time"] * unit[b.get("time_unit", "ns")]
+        tt = time_torch(torch_fn(kind, backward, inp, hid, layers, bi, steps, batch), args.repetitions)
+        shape = f"L{layers}{' bi' if bi else ''} in{inp} H{hid} T{steps} N{batch}"
+        print(f"{base[3:]:<22} {shape:<34} {ft * 1e3:>8.1f}ms {tt * 1e3:>8.1f}ms {tt / ft:>14.2f}")
+
+
+if __name__ == "__main__":
+    main()
