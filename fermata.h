@@ -31,3 +31,5 @@
 #include "layers/pool.h"
 #include "autograd/rnn.h"
 #include "layers/rnn.h"
+#include "autograd/graph.h"
+#include "layers/graph.h"
