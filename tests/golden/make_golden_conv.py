@@ -9,76 +9,12 @@ per case `c` the inputs `c.in0, c.in1, ...` (input, weight, bias), the output `c
 in `_t` says the op sees a non-contiguous (transposed) input; `_f32` cases are float32.
 Channel counts are small so the file stays a few tens of KB.
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn.functional as F
 
-OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.bool: "BOOL"}
-
-
-def write_safetensors(path, tensors, metadata):
-    """8-byte LE header length, JSON header padded with spaces to 8 bytes, then the raw data."""
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
-class Family:
-    def __init__(self, name, seed):
-        self.name, self.tensors, self.cases = name, {}, []
-        torch.manual_seed(seed)
-
-    def case(self, name, fn, *inputs, grad=True):
-        """Runs fn(*inputs); with grad, differentiates every floating input."""
-        assert name not in self.cases and "." not in name, name
-        self.cases.append(name)
-        leaves = []
-        for i, x in enumerate(inputs):
-            self.tensors[f"{name}.in{i}"] = x
-            x = x.clone()
-            if grad and x.is_floating_point():
-                x.requires_grad_(True)
-            leaves.append(x)
-        out = fn(*leaves)
-        many = isinstance(out, (tuple, list))
-        roots, grads = [], []
-        for k, y in enumerate(out if many else [out]):
-            tag = str(k) if many else ""
-            self.tensors[f"{name}.out{tag}"] = y
-            if y.requires_grad:
-                g = torch.randn(y.shape, dtype=torch.float64).to(y.dtype)
-                self.tensors[f"{name}.grad_out{tag}"] = g
-                roots.append(y)
-                grads.append(g)
-        if roots:
-            torch.autograd.backward(roots, grads)
-            for i, x in enumerate(leaves):
-                if x.requires_grad:
-                    self.tensors[f"{name}.grad{i}"] = x.grad if x.grad is not None else torch.zeros_like(x)
-
-    def write(self):
-        write_safetensors(os.path.join(OUT_DIR, f"{self.name}.safetensors"), self.tensors,
-                          {"cases": ",".join(self.cases), "generator": f"torch {torch.__version__}"})
-        print(f"{self.name}: {len(self.cases)} cases")
-
-
-def r(*shape, lo=-1.0, hi=1.0, dtype=torch.float64):
-    """Uniform in [lo, hi), drawn in float64 (then converted) so every dtype sees the same values."""
-    return (torch.rand(shape, dtype=torch.float64) * (hi - lo) + lo).to(dtype)
+from make_golden import OUT_DIR, Family, r
 
 
 def conv():
