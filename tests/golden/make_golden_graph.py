@@ -28,7 +28,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_golden import OUT_DIR, write_safetensors  # noqa: E402
+from make_golden import OUT_DIR, Family  # noqa: E402
 
 F64 = torch.float64
 N = 12
@@ -39,37 +39,6 @@ EDGE_INDEX = torch.tensor(EDGES, dtype=torch.int64).t().contiguous()
 BATCH_SORTED = torch.tensor([0] * 5 + [1] * 4 + [2] * 3, dtype=torch.int64)
 # unsorted, 4 graphs of which graph 2 is empty
 BATCH_4 = torch.tensor([3, 0, 1, 0, 3, 1, 0, 3, 1, 0, 3, 0], dtype=torch.int64)
-
-
-class Family:
-    def __init__(self, name, seed):
-        self.name, self.tensors, self.cases = name, {}, []
-        torch.manual_seed(seed)
-
-    def case(self, name, fn, *inputs):
-        """Runs fn(*inputs), differentiating every floating input."""
-        assert name not in self.cases and "." not in name, name
-        self.cases.append(name)
-        leaves = []
-        for i, x in enumerate(inputs):
-            self.tensors[f"{name}.in{i}"] = x
-            x = x.clone()
-            if x.is_floating_point():
-                x.requires_grad_(True)
-            leaves.append(x)
-        y = fn(*leaves)
-        self.tensors[f"{name}.out"] = y
-        g = torch.randn(y.shape, dtype=F64).to(y.dtype)
-        self.tensors[f"{name}.grad_out"] = g
-        y.backward(g)
-        for i, x in enumerate(leaves):
-            if x.requires_grad:
-                self.tensors[f"{name}.grad{i}"] = x.grad if x.grad is not None else torch.zeros_like(x)
-
-    def write(self):
-        write_safetensors(os.path.join(OUT_DIR, f"{self.name}.safetensors"), self.tensors,
-                          {"cases": ",".join(self.cases), "generator": f"torch {torch.__version__}"})
-        print(f"{self.name}: {len(self.cases)} cases")
 
 
 def gcn_matrix(ei, n, dtype, ew=None, improved=False, add_self_loops=True, normalize=True):

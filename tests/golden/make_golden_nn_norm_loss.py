@@ -12,33 +12,15 @@ running statistics are inputs that are updated in place and returned as outputs 
 after the step), not differentiated. Module cases run the nn modules over several steps and
 return the outputs and the buffers (num_batches_tracked as int64).
 """
-import json
-import warnings
 import os
-import struct
+import warnings
 
 import torch
 import torch.nn.functional as F
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "norm_loss.safetensors")
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.bool: "BOOL"}
+from make_golden import OUT_DIR, write_safetensors
 
-
-def write_safetensors(path, tensors, metadata):
-    """8-byte LE header length, JSON header padded with spaces to 8 bytes, then the raw data."""
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+OUT = os.path.join(OUT_DIR, "norm_loss.safetensors")
 
 
 tensors, cases = {}, []
