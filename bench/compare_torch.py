@@ -21,13 +21,14 @@ import argparse
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+from torch_timing import time_median, time_runs  # noqa: E402
 
 F32 = torch.float32
 
@@ -85,29 +86,6 @@ def torch_case(base, args):
         src, dst = rand(n), torch.empty(n, dtype=F32)
         return (lambda: dst.copy_(src)), f"{n:.0e}"
     return None, None
-
-
-def time_torch(fn, repetitions, target_s=0.1):
-    for _ in range(3):
-        fn()
-    # calibrate the number of calls per run
-    calls, elapsed = 1, 0.0
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        elapsed = time.perf_counter() - t0
-        if elapsed >= target_s / 4 or calls >= 1 << 20:
-            break
-        calls *= 2
-    calls = max(1, int(calls * target_s / max(elapsed, 1e-9)))
-    runs = []
-    for _ in range(repetitions):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        runs.append((time.perf_counter() - t0) / calls)
-    return statistics.median(runs)
 
 
 def run_fermata(binary, repetitions, filt, extra):
@@ -181,7 +159,7 @@ def main():
             fn, size = torch_case(base, iargs)
             if fn is None:
                 continue
-            tt = time_torch(fn, args.repetitions)
+            tt = time_median(fn, args.repetitions)
             ft = seconds(b)
             gbs = b.get("GB/s")
             frac = gbs / bandwidth if (gbs is not None and bandwidth) else None

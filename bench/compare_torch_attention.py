@@ -20,7 +20,6 @@ both report the median of --repetitions runs of wall-clock time.
 import argparse
 import json
 import math
-import statistics
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_timing import time_median, time_runs  # noqa: E402
 
 CASES = {  # benchmark base name -> (kind, backward)
     "BM_mha_fwd_bwd": ("mha", True),
@@ -91,22 +92,6 @@ def torch_fn(kind, backward, E, H, L, N):
     return fn
 
 
-def time_torch(fn, repetitions, target_s=0.5):
-    for _ in range(2):
-        fn()
-    t0 = time.perf_counter()
-    fn()
-    one = time.perf_counter() - t0
-    calls = max(1, int(target_s / max(one, 1e-9)))
-    runs = []
-    for _ in range(repetitions):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        runs.append((time.perf_counter() - t0) / calls)
-    return statistics.median(runs)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("binary", help="path to fermata_bench")
@@ -142,7 +127,7 @@ def main():
         kind, backward = CASES[base]
         E, H, L, N = (int(a) for a in rest)
         ft = b["real_time"] * unit[b.get("time_unit", "ns")]
-        tt = time_torch(torch_fn(kind, backward, E, H, L, N), args.repetitions)
+        tt = time_median(torch_fn(kind, backward, E, H, L, N), args.repetitions)
         shape = f"E{E} H{H} L{L} N{N}"
         print(f"{base[3:]:<28} {shape:<22} {ft * 1e3:>8.1f}ms {tt * 1e3:>8.1f}ms {tt / ft:>14.2f}")
 

@@ -23,6 +23,8 @@ import time
 import torch
 import torch.nn.functional as F
 
+from torch_timing import time_median, time_runs  # noqa: E402
+
 SHAPES = [  # C, O, H, W, kh, kw, ph, pw
     (1, 64, 128, 130, 3, 3, 1, 1),
     (64, 128, 64, 65, 12, 1, 0, 0),
@@ -35,22 +37,6 @@ N = 8
 def name(kind, s):
     c, o, h, w, kh, kw, ph, pw = s
     return f"BM_conv2d_{kind}/{c}/{o}/{h}/{w}/{kh}/{kw}/{ph}/{pw}/real_time"
-
-
-def timeit(fn, reps):
-    """Per-call seconds of each of `reps` runs of enough calls to fill about 0.3 s."""
-    fn()
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < 0.3 or n < 2:
-        fn()
-        n += 1
-    runs = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        runs.append((time.perf_counter() - t0) / n)
-    return runs
 
 
 def torch_runs(kind, s, reps):
@@ -71,7 +57,7 @@ def torch_runs(kind, s, reps):
             return F.conv2d(x, wt, b, padding=(ph, pw))
 
     flops = 2.0 * N * o * ho * wo * c * kh * kw * (3 if kind == "fwd_bwd" else 1)
-    return timeit(step if kind == "fwd_bwd" else fwd, reps), flops
+    return time_runs(step if kind == "fwd_bwd" else fwd, reps), flops
 
 
 def fermata_runs(exe, bench_name, reps):

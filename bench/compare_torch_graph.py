@@ -22,32 +22,18 @@ PyTorch variant.
 """
 import argparse
 import json
-import statistics
 import subprocess
 import time
 
 import torch
+
+from torch_timing import time_median, time_runs  # noqa: E402
 
 N, DEG, F = 1024, 8, 128
 
 
 def fm_name(kind, cached):
     return f"BM_gcnconv_{kind}/N:{N}/deg:{DEG}/F:{F}/cached:{cached}/real_time"
-
-
-def timeit(fn, reps):
-    fn()
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < 0.2:
-        fn()
-        n += 1
-    runs = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        runs.append((time.perf_counter() - t0) / n)
-    return statistics.median(runs)
 
 
 def gcn_norm(ei, n):
@@ -107,8 +93,8 @@ def torch_times(reps):
             except (RuntimeError, NotImplementedError) as e:
                 print(f"  {layout}: backward not supported here ({str(e).splitlines()[0][:90]})")
                 break
-            out[(layout, "fwd_bwd", cached)] = timeit(step, reps)
-            out[(layout, "fwd", cached)] = timeit(fwd, reps)
+            out[(layout, "fwd_bwd", cached)] = time_median(step, reps)
+            out[(layout, "fwd", cached)] = time_median(fwd, reps)
     return out
 
 

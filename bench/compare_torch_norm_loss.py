@@ -12,12 +12,12 @@ benchmark does. Each op is timed over enough calls to fill about 0.2 s; the medi
 import argparse
 import json
 import os
-import statistics
 import subprocess
-import time
 
 import torch
 import torch.nn.functional as F
+
+from torch_timing import time_median, time_runs  # noqa: E402
 
 
 def rand(*shape, seed=0, lo=-3.0, hi=3.0):
@@ -77,22 +77,6 @@ def cases():
     }
 
 
-def time_torch(fn, reps):
-    fn()
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < 0.05:
-        fn()
-        n += 1
-    calls = max(1, int(n * 0.2 / max(time.perf_counter() - t0, 1e-9)))
-    runs = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        runs.append((time.perf_counter() - t0) / calls)
-    return statistics.median(runs)
-
-
 def run_fermata(binary, reps):
     out = subprocess.run([binary, "--benchmark_filter=BM_(batch_norm|layer_norm|cross_entropy)",
                           "--benchmark_format=json", f"--benchmark_repetitions={reps}",
@@ -119,7 +103,7 @@ def main():
     fer = run_fermata(a.binary, a.repetitions) if a.binary else {}
     print(f"{'case':40s} {'fermata':>10s} {'torch':>10s} {'torch/fermata':>14s} {'fermata GB/s':>13s}")
     for name, (label, fn) in cases().items():
-        tt = time_torch(fn, a.repetitions)
+        tt = time_median(fn, a.repetitions)
         if name in fer:
             ft, gbs = fer[name]
             print(f"{label:40s} {ft * 1e3:8.3f}ms {tt * 1e3:8.3f}ms {tt / ft:14.2f} {gbs or 0:13.2f}")

@@ -15,12 +15,13 @@ median of --repetitions runs of wall-clock time.
 """
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import time
 
 import torch
+
+from torch_timing import time_median, time_runs  # noqa: E402
 
 CASES = {  # benchmark base name -> (module, backward)
     "BM_lstm_fwd_bwd": ("LSTM", True),
@@ -47,22 +48,6 @@ def torch_fn(kind, backward, inp, hid, layers, bi, steps, batch):
             with torch.no_grad():
                 m(x)
     return fn
-
-
-def time_torch(fn, repetitions, target_s=0.5):
-    for _ in range(2):
-        fn()
-    t0 = time.perf_counter()
-    fn()
-    one = time.perf_counter() - t0
-    calls = max(1, int(target_s / max(one, 1e-9)))
-    runs = []
-    for _ in range(repetitions):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        runs.append((time.perf_counter() - t0) / calls)
-    return statistics.median(runs)
 
 
 def main():
@@ -99,7 +84,7 @@ def main():
         kind, backward = CASES[base]
         inp, hid, layers, bi, steps, batch = (int(a) for a in rest)
         ft = b["real_time"] * unit[b.get("time_unit", "ns")]
-        tt = time_torch(torch_fn(kind, backward, inp, hid, layers, bi, steps, batch), args.repetitions)
+        tt = time_median(torch_fn(kind, backward, inp, hid, layers, bi, steps, batch), args.repetitions)
         shape = f"L{layers}{' bi' if bi else ''} in{inp} H{hid} T{steps} N{batch}"
         print(f"{base[3:]:<22} {shape:<34} {ft * 1e3:>8.1f}ms {tt * 1e3:>8.1f}ms {tt / ft:>14.2f}")
 
