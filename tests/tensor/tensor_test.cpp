@@ -139,3 +139,29 @@ TEST(Views, ShareStorageAndComputeGeometry) {
   EXPECT_THROW_MSG(reshape(x, {5, -1}), "invalid");
   EXPECT_THROW_MSG(make_view(x, {4, 4}, {4, 1}, 0), "outside a storage");
 }
+
+TEST(Views, TransposedCopiesOfEveryShapeAndDtype) {
+  // sizes around the tiled path's thresholds and tile edges, 2-D and batched
+  for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{{63, 65}, {64, 64}, {300, 301}, {1, 5000}, {1031, 33}}) {
+    for (DType dt : {kFloat32, kFloat64, kInt64, kBool}) {
+      Tensor x = to(randint(0, 1000, {r, c}), dt);
+      Tensor y = contiguous(t(x));
+      const auto xv = x.to_vector<double>(), yv = y.to_vector<double>();
+      bool ok = true;
+      for (int64_t i = 0; i < r && ok; ++i)
+        for (int64_t j = 0; j < c && ok; ++j) ok = yv[j * r + i] == xv[i * c + j];
+      EXPECT_TRUE(ok) << r << "x" << c << " " << dt;
+    }
+  }
+  Tensor b = rand({3, 70, 90});
+  Tensor p = contiguous(permute(b, {0, 2, 1}));  // batch dim stays: the generic path
+  EXPECT_CLOSE(p, contiguous(transpose(b, 1, 2)));
+  EXPECT_EQ(p.to_vector<float>()[1 * 90 * 70 + 5 * 70 + 7], b.to_vector<float>()[1 * 70 * 90 + 7 * 90 + 5]);
+  Tensor src = rand({200, 300});
+  Tensor sliced = slice(t(src), 0, 10, 250);  // an offset into a transposed layout
+  const auto sv = src.to_vector<float>(), cv = contiguous(sliced).to_vector<float>();
+  bool ok = true;
+  for (int64_t i = 0; i < 240 && ok; ++i)
+    for (int64_t j = 0; j < 200 && ok; ++j) ok = cv[i * 200 + j] == sv[j * 300 + 10 + i];
+  EXPECT_TRUE(ok);
+}
