@@ -98,6 +98,52 @@ inline float hsum(vfloat v) {
   return s;
 }
 
+// The last n % kLanes elements of p[0..n) from `from`, padded with `fill`.
+inline vfloat load_tail(const float* p, int64_t from, int64_t n, float fill) {
+  vfloat v = splat(fill);
+  std::memcpy(&v, p + from, (n - from) * sizeof(float));
+  return v;
+}
+
+// max over p[0..n) (-inf when empty); NaNs are skipped here and surface through exp later.
+inline float max_of(const float* p, int64_t n) {
+  const float ninf = -__builtin_inff();
+  const int64_t full = n / kLanes * kLanes;
+  vfloat vm = splat(ninf);
+  for (int64_t i = 0; i < full; i += kLanes) {
+    vfloat v;
+    std::memcpy(&v, p + i, sizeof v);
+    vm = v > vm ? v : vm;
+  }
+  if (full < n) {
+    const vfloat v = load_tail(p, full, n, ninf);
+    vm = v > vm ? v : vm;
+  }
+  float m = ninf;
+  for (int k = 0; k < kLanes; ++k) m = m > vm[k] ? m : vm[k];
+  return m;
+}
+
+// sum of exp(p[i] - shift) over p[0..n); each exp is also stored in out[i] unless out is null.
+inline float sum_exp(const float* p, int64_t n, float shift, float* out) {
+  const vfloat vs = splat(shift);
+  const int64_t full = n / kLanes * kLanes;
+  vfloat acc = {};
+  for (int64_t i = 0; i < full; i += kLanes) {
+    vfloat v;
+    std::memcpy(&v, p + i, sizeof v);
+    const vfloat e = exp(v - vs);
+    if (out) std::memcpy(out + i, &e, sizeof e);
+    acc += e;
+  }
+  if (full < n) {
+    const vfloat e = exp(load_tail(p, full, n, -__builtin_inff()) - vs);
+    if (out) std::memcpy(out + full, &e, (n - full) * sizeof(float));
+    acc += e;
+  }
+  return hsum(acc);
+}
+
 }  // namespace fm::kernels::vec
 
 #pragma GCC diagnostic pop

@@ -29,37 +29,9 @@ T row_lse(const T* r, int64_t C) {
 
 template <>
 float row_lse<float>(const float* r, int64_t C) {
-  using vec::vfloat;
-  constexpr int L = vec::kLanes;
-  const float ninf = -std::numeric_limits<float>::infinity();
-  auto load_tail = [&](int64_t c) {  // the last C - c < L elements, padded with -inf
-    vfloat v = vec::splat(ninf);
-    std::memcpy(&v, r + c, (C - c) * sizeof(float));
-    return v;
-  };
-  const int64_t full = C / L * L;
-  vfloat vm = vec::splat(ninf);
-  for (int64_t c = 0; c < full; c += L) {
-    vfloat v;
-    std::memcpy(&v, r + c, sizeof v);
-    vm = v > vm ? v : vm;
-  }
-  if (full < C) {
-    const vfloat v = load_tail(full);
-    vm = v > vm ? v : vm;
-  }
-  float mx = ninf;
-  for (int k = 0; k < L; ++k) mx = std::max(mx, vm[k]);
+  float mx = vec::max_of(r, C);
   if (std::isinf(mx) && mx < 0) mx = 0;
-  const vfloat vmx = vec::splat(mx);
-  vfloat vs = {};
-  for (int64_t c = 0; c < full; c += L) {
-    vfloat v;
-    std::memcpy(&v, r + c, sizeof v);
-    vs += vec::exp(v - vmx);
-  }
-  if (full < C) vs += vec::exp(load_tail(full) - vmx);
-  return std::log(vec::hsum(vs)) + mx;
+  return std::log(vec::sum_exp(r, C, mx, nullptr)) + mx;
 }
 
 // o[c] = k * exp(r[c] - l)

@@ -30,43 +30,9 @@ Geometry geometry(const Tensor& x, int64_t dim) {
 // One contiguous float32 row (the last-dim case), 16 lanes at a time with the vectorised exp.
 template <bool Log>
 void softmax_row_f32(const float* xr, float* yr, int64_t D) {
-  using vec::vfloat;
-  constexpr int L = vec::kLanes;
-  const float ninf = -std::numeric_limits<float>::infinity();
-  auto load_tail = [&](int64_t d) {  // the last D - d < L elements, padded with -inf
-    vfloat v = vec::splat(ninf);
-    std::memcpy(&v, xr + d, (D - d) * sizeof(float));
-    return v;
-  };
-  const int64_t full = D / L * L;
-  vfloat vm = vec::splat(ninf);
-  for (int64_t d = 0; d < full; d += L) {
-    vfloat v;
-    std::memcpy(&v, xr + d, sizeof v);
-    vm = v > vm ? v : vm;
-  }
-  if (full < D) {
-    const vfloat v = load_tail(full);
-    vm = v > vm ? v : vm;
-  }
-  float mx = ninf;
-  for (int k = 0; k < L; ++k) mx = std::max(mx, vm[k]);
+  float mx = vec::max_of(xr, D);
   if (std::isinf(mx) && mx < 0) mx = 0;  // all -inf: keep exp(-inf) = 0 without NaN from inf-inf
-  const vfloat vmx = vec::splat(mx);
-  vfloat vs = {};
-  for (int64_t d = 0; d < full; d += L) {
-    vfloat v;
-    std::memcpy(&v, xr + d, sizeof v);
-    const vfloat e = vec::exp(v - vmx);
-    if (!Log) std::memcpy(yr + d, &e, sizeof e);
-    vs += e;
-  }
-  if (full < D) {
-    const vfloat e = vec::exp(load_tail(full) - vmx);
-    if (!Log) std::memcpy(yr + full, &e, (D - full) * sizeof(float));
-    vs += e;
-  }
-  const float sum = vec::hsum(vs);
+  const float sum = vec::sum_exp(xr, D, mx, Log ? nullptr : yr);
   if (Log) {
     const float lse = std::log(sum) + mx;
 #pragma omp simd
