@@ -1,5 +1,8 @@
 #pragma once
 // fermata: everything a training program needs, in one include.
+#include "audio/features.h"
+#include "audio/fft.h"
+#include "audio/stft.h"
 #include "autograd/attention.h"
 #include "autograd/conv.h"
 #include "autograd/dropout.h"
@@ -29,6 +32,8 @@
 #include "layers/pool.h"
 #include "layers/rnn.h"
 #include "layers/transformer.h"
+#include "midi/notes.h"
+#include "midi/smf.h"
 #include "optim/checkpoint.h"
 #include "optim/optimizer.h"
 #include "optim/scheduler.h"

@@ -3,6 +3,8 @@
 // (the statistics recomputed from x, so that they depend on it as in the forward).
 #include "autograd/norm.h"
 
+#include <tuple>
+
 #include "autograd/elementwise.h"
 #include "autograd/node.h"
 #include "autograd/reduce.h"
@@ -149,8 +151,10 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   };
   check_param(weight, "weight");
   check_param(bias, "bias");
-  auto [y, mean_r, rstd_r] = kernels::layer_norm(x.detach(), k, weight.defined() ? weight.detach() : weight,
-                                                 bias.defined() ? bias.detach() : bias, eps);
+  // plain variables, not a structured binding: the lambda below captures them (clang 14 cannot)
+  Tensor y, mean_r, rstd_r;
+  std::tie(y, mean_r, rstd_r) = kernels::layer_norm(x.detach(), k, weight.defined() ? weight.detach() : weight,
+                                                    bias.defined() ? bias.detach() : bias, eps);
   record("NativeLayerNormBackward", {x, weight, bias}, {y},
          [sx = save(x), sw = save_opt(weight), sb = save_opt(bias), mean_r, rstd_r, k, eps,
           nx = x.requires_grad(), nw = wants_grad(weight), nb = wants_grad(bias)](const tensor_list& g) {

@@ -5,6 +5,8 @@
 // but not the gradient. cross_entropy is log_softmax (fused kernels) + gather.
 #include "layers/loss.h"
 
+#include <tuple>
+
 #include <cmath>
 #include <limits>
 
@@ -131,7 +133,8 @@ Tensor nll_reduce(const Tensor& logp, const ClassTargets& ct, const std::string&
 // Fused cross entropy of [N, C] logits: per-row weighted losses [N] (forward and backward in
 // kernels/loss.h; with create_graph the gradient is recorded as (softmax - one_hot) * g * w).
 Tensor cross_entropy_rows(const Tensor& x, const ClassTargets& ct) {
-  auto [l, lse] = kernels::cross_entropy_rows(x.detach(), ct.safe, ct.wt);
+  Tensor l, lse;  // not a structured binding: the lambda captures lse (clang 14 cannot)
+  std::tie(l, lse) = kernels::cross_entropy_rows(x.detach(), ct.safe, ct.wt);
   record("CrossEntropyBackward", {x}, {l}, [sx = save(x), safe = ct.safe, wt = ct.wt, lse](const tensor_list& g) {
     const Tensor xv = sx.unpack();
     if (!autograd::grad_enabled()) return tensor_list{kernels::cross_entropy_rows_backward(g[0], xv, safe, wt, lse)};
