@@ -1,4 +1,5 @@
 #include <cblas.h>
+#include <omp.h>
 
 #include "kernels/elementwise.h"
 #include "kernels/linalg.h"
@@ -76,12 +77,15 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
            " cannot be multiplied (", a.size(2), " != ", b.size(1), ")");
   const int64_t B = a.size(0), m = a.size(1), n = b.size(2);
   Tensor out = empty({B, m, n}, {.dtype = a.dtype()});
-  for (int64_t i = 0; i < B; ++i) {
-    auto mat = [i](const Tensor& t) {
-      return make_view(t, {t.size(1), t.size(2)}, {t.stride(1), t.stride(2)}, t.storage_offset() + i * t.stride(0));
-    };
-    mm_into(mat(out), mat(a), mat(b));
-  }
+  auto mat = [](const Tensor& t, int64_t i) {
+    return make_view(t, {t.size(1), t.size(2)}, {t.stride(1), t.stride(2)}, t.storage_offset() + i * t.stride(0));
+  };
+  // Small matrices, at least one per thread: one GEMM per matrix with the batch split across
+  // threads (OpenMP OpenBLAS runs single-threaded inside a parallel region) instead of every
+  // small GEMM paying for its own thread team.
+  const bool split_batch = B >= omp_get_max_threads() && m * n * a.size(2) <= (int64_t{1} << 24);
+#pragma omp parallel for if (split_batch) schedule(static)
+  for (int64_t i = 0; i < B; ++i) mm_into(mat(out, i), mat(a, i), mat(b, i));
   return out;
 }
 
