@@ -26,7 +26,8 @@ Tensor raw_narrow(const Tensor& x, int64_t d, int64_t start, int64_t length) {
 
 Tensor cat(const std::vector<Tensor>& ts, int64_t dim, DType dtype) {
   FM_CHECK(!ts.empty(), "cat: expected a non-empty list of tensors");
-  // the shape comes from the first tensor that is not a legacy empty 1-D [0] placeholder
+  // the shape comes from the first tensor that is not an empty 1-D [0] tensor (PyTorch skips
+  // those in cat, for code that starts from torch.tensor([]) and appends)
   const Tensor* ref = &ts[0];
   for (const Tensor& t : ts)
     if (!(t.dim() == 1 && t.size(0) == 0)) {
