@@ -1,6 +1,9 @@
 #include "support/test_support.h"
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace fm::testing {
@@ -42,5 +45,33 @@ Tensor noncontig64(int64_t rows, int64_t cols, double lo, double hi, uint64_t se
 }
 
 std::string data_path(const std::string& relative) { return std::string(FERMATA_TEST_DATA) + "/" + relative; }
+
+void replay_fuzz_corpus(const std::string& name,
+                        const std::function<void(const std::vector<uint8_t>&, const std::string&)>& parse,
+                        int min_files, int min_valid) {
+  namespace fs = std::filesystem;
+  const fs::path corpus = fs::path(FERMATA_TEST_DATA) / ".." / "fuzz" / "corpus" / name;
+  ASSERT_TRUE(fs::is_directory(corpus)) << corpus;
+  int files = 0, valid = 0;
+  for (const auto& e : fs::directory_iterator(corpus)) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    const std::string file = e.path().filename().string();
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    bool parsed = false;
+    try {
+      parse(bytes, file);
+      parsed = true;
+      ++valid;
+    } catch (const Error& err) {
+      EXPECT_NE(std::string(err.what()).find("<bytes>"), std::string::npos) << file << ": " << err.what();
+    }
+    if (file.rfind("valid_", 0) == 0) EXPECT_TRUE(parsed) << file << " should parse";
+    if (file.rfind("invalid_", 0) == 0) EXPECT_FALSE(parsed) << file << " should be rejected";
+  }
+  EXPECT_GE(files, min_files);
+  EXPECT_GE(valid, min_valid);
+}
 
 }  // namespace fm::testing

@@ -4,12 +4,8 @@
 
 using namespace fm;
 
-namespace {
-bool have_gpu() { return cuda_device_count() > 0; }
-}  // namespace
-
 TEST(CudaMemory, RoundTripEveryDtype) {
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device on this machine";
+  FM_SKIP_WITHOUT_GPU();
   for (DType dt : {kFloat32, kFloat64, kInt64, kBool}) {
     Tensor x = to(randint(0, 2, {1000, 3}), dt);
     Tensor d = to(x, Device::cuda());
@@ -19,7 +15,7 @@ TEST(CudaMemory, RoundTripEveryDtype) {
 }
 
 TEST(CudaMemory, NonContiguousAndConvertingCopies) {
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device on this machine";
+  FM_SKIP_WITHOUT_GPU();
   Tensor x = rand({7, 5});
   Tensor d = to(t(x), kFloat64, Device::cuda());  // strided + dtype change on the way
   EXPECT_CLOSE(to(d, kFloat32, Device::cpu()), contiguous(t(x)));
@@ -30,7 +26,7 @@ TEST(CudaMemory, NonContiguousAndConvertingCopies) {
 }
 
 TEST(CudaMemory, CpuOnlyOpsNameTheDevice) {
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device on this machine";
+  FM_SKIP_WITHOUT_GPU();
   Tensor d = to(ones({2}), Device::cuda());
   EXPECT_THROW_MSG(exp(d), "cuda:0");
 }
