@@ -14,14 +14,11 @@ torch.set_num_threads(--threads, default 2), fermata with its OpenMP default; bo
 median of --repetitions runs of wall-clock time.
 """
 import argparse
-import json
-import subprocess
-import sys
 import time
 
 import torch
 
-from torch_timing import time_median, time_runs  # noqa: E402
+from torch_timing import fermata_json, time_median  # noqa: E402
 
 CASES = {  # benchmark base name -> (module, backward)
     "BM_lstm_fwd_bwd": ("LSTM", True),
@@ -58,17 +55,7 @@ def main():
     ap.add_argument("--fermata-json", metavar="FILE", help="read fermata's results from this file")
     args = ap.parse_args()
 
-    if args.fermata_json:
-        with open(args.fermata_json) as f:
-            data = json.load(f)
-    else:
-        cmd = [args.binary, "--benchmark_format=json", f"--benchmark_repetitions={args.repetitions}",
-               "--benchmark_report_aggregates_only=true", "--benchmark_filter=BM_(lstm|gru)_"]
-        print("running:", " ".join(cmd), file=sys.stderr)
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.exit(f"fermata_bench failed:\n{proc.stderr}")
-        data = json.loads(proc.stdout)
+    data = fermata_json(args.binary, args.repetitions, "BM_(lstm|gru)_", args.fermata_json)
 
     torch.set_num_threads(args.threads)
     unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}

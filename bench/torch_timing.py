@@ -30,3 +30,21 @@ def time_runs(fn, repetitions, target_s=0.2):
 def time_median(fn, repetitions, target_s=0.2):
     """Median per-call seconds over the runs."""
     return statistics.median(time_runs(fn, repetitions, target_s))
+
+
+def fermata_json(binary, repetitions, bench_filter, saved=None):
+    """fermata_bench's JSON for the benchmarks matching bench_filter (medians of `repetitions`
+    runs), or the results saved earlier in the file `saved`."""
+    import json
+    import subprocess
+    import sys
+    if saved:
+        with open(saved) as f:
+            return json.load(f)
+    cmd = [binary, "--benchmark_format=json", f"--benchmark_repetitions={repetitions}",
+           "--benchmark_report_aggregates_only=true", f"--benchmark_filter={bench_filter}"]
+    print("running:", " ".join(cmd), file=sys.stderr)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"fermata_bench failed:\n{proc.stderr}")
+    return json.loads(proc.stdout)
