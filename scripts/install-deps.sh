@@ -6,7 +6,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libopenblas-dev libopenblas-openmp-dev libfftw3-dev libomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev
+  nlohmann-json3-dev libcli11-dev libstb-dev
+  libsndfile1-dev libsamplerate0-dev libfluidsynth-dev fluid-soundfont-gm mma
 )
 missing=()
 for p in "${packages[@]}"; do
