@@ -1,7 +1,10 @@
 #pragma once
 // fermata: everything a training program needs, in one include.
+#include "audio/audio_header.h"
 #include "audio/features.h"
 #include "audio/fft.h"
+#include "audio/io.h"
+#include "audio/resample.h"
 #include "audio/stft.h"
 #include "autograd/attention.h"
 #include "autograd/conv.h"
@@ -21,6 +24,8 @@
 #include "autograd/shape.h"
 #include "autograd/softmax.h"
 #include "autograd/views.h"
+#include "data/audio_folder.h"
+#include "data/dataset.h"
 #include "layers/attention.h"
 #include "layers/basic.h"
 #include "layers/conv.h"
