@@ -1,11 +1,15 @@
 #pragma once
 // fermata: everything a training program needs, in one include.
 #include "audio/audio_header.h"
+#include "audio/augment.h"
 #include "audio/features.h"
 #include "audio/fft.h"
 #include "audio/io.h"
+#include "audio/phase_vocoder.h"
 #include "audio/resample.h"
+#include "audio/spec_augment.h"
 #include "audio/stft.h"
+#include "audio/streaming.h"
 #include "autograd/attention.h"
 #include "autograd/conv.h"
 #include "autograd/dropout.h"
