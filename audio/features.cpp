@@ -6,29 +6,81 @@
 #include "audio/stft.h"
 #include "autograd/elementwise.h"
 #include "autograd/linalg.h"
+#include "autograd/node.h"
 #include "autograd/reduce.h"
 #include "autograd/shape.h"
 #include "autograd/views.h"
+#include "tensor/dtype.h"
 #include "tensor/factory.h"
 
 namespace fm::audio {
+namespace {
 
-Tensor spectrogram(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_length,
-                   std::optional<int64_t> win_length, const Tensor& window, std::optional<double> power,
-                   bool normalized, bool center, const std::string& pad_mode, bool onesided, int64_t padding) {
+// re^2 + im^2 of z [..., 2] in one pass (the gradient is 2 z g).
+Tensor complex_power(const Tensor& z0) {
+  const Tensor z = contiguous_raw(z0);
+  const Shape os(z.sizes().begin(), z.sizes().end() - 1);
+  Tensor y = empty(os, {.dtype = z.dtype()});
+  const int64_t n = y.numel();
+  dispatch_floating(z.dtype(), "spectrogram", [&]<class T>() {
+    const T* in = z.data_ptr<T>();
+    T* out = y.data_ptr<T>();
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) out[i] = in[2 * i] * in[2 * i] + in[2 * i + 1] * in[2 * i + 1];
+  });
+  if (autograd::grad_enabled() && autograd::any_requires_grad({z0})) {
+    autograd::record("PowerBackward", {z0}, {y}, [z0](const autograd::tensor_list& g) {
+      if (autograd::grad_enabled()) return autograd::tensor_list{mul(z0, unsqueeze(mul(g[0], 2.0), -1))};
+      // first-order backward: one fused pass (the broadcast over the trailing 2 is slow)
+      const Tensor z = contiguous_raw(z0), gy = contiguous_raw(g[0]);
+      Tensor dz = empty(z.sizes(), {.dtype = z.dtype()});
+      const int64_t n = gy.numel();
+      dispatch_floating(z.dtype(), "spectrogram", [&]<class T>() {
+        const T* zi = z.data_ptr<T>();
+        const T* gi = gy.data_ptr<T>();
+        T* out = dz.data_ptr<T>();
+#pragma omp parallel for schedule(static) if (n > 65536)
+        for (int64_t i = 0; i < n; ++i) {
+          out[2 * i] = 2 * gi[i] * zi[2 * i];
+          out[2 * i + 1] = 2 * gi[i] * zi[2 * i + 1];
+        }
+      });
+      return autograd::tensor_list{dz};
+    });
+  }
+  return y;
+}
+
+}  // namespace
+
+Tensor spectrogram_frames(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_length,
+                          std::optional<int64_t> win_length, const Tensor& window, double power, bool normalized,
+                          bool center, const std::string& pad_mode, bool onesided, int64_t padding) {
+  FM_CHECK(power > 0, "spectrogram: power must be positive, got ", power);
   const int64_t wl = win_length.value_or(n_fft);
   const int64_t hop = hop_length.value_or(wl / 2);
   const Tensor w = window.defined() ? window : hann_window(wl, true, x.dtype());
   Tensor xs = padding > 0 ? pad(x, {padding, padding}) : x;
-  Tensor spec = stft(xs, n_fft, hop, wl, w, center, pad_mode, false, onesided);
-  if (normalized) spec = div(spec, sqrt(sum(mul(w, w))));
-  if (!power) return spec;
-  FM_CHECK(*power > 0, "spectrogram: power must be positive, got ", *power);
-  Tensor re = select(spec, -1, 0), im = select(spec, -1, 1);
-  Tensor p2 = add(mul(re, re), mul(im, im));
-  if (*power == 2.0) return p2;
-  if (*power == 1.0) return sqrt(p2);
-  return pow(p2, *power / 2.0);
+  Tensor p2 = complex_power(stft_frames(xs, n_fft, hop, wl, w, center, pad_mode, false, onesided));
+  if (normalized) p2 = div(p2, sum(mul(w, w)));
+  if (power == 2.0) return p2;
+  return power == 1.0 ? sqrt(p2) : pow(p2, power / 2.0);
+}
+
+Tensor spectrogram(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_length,
+                   std::optional<int64_t> win_length, const Tensor& window, std::optional<double> power,
+                   bool normalized, bool center, const std::string& pad_mode, bool onesided, int64_t padding) {
+  if (power) {
+    return contiguous(transpose(spectrogram_frames(x, n_fft, hop_length, win_length, window, *power, normalized,
+                                                   center, pad_mode, onesided, padding),
+                                -1, -2));
+  }
+  const int64_t wl = win_length.value_or(n_fft);
+  const int64_t hop = hop_length.value_or(wl / 2);
+  const Tensor w = window.defined() ? window : hann_window(wl, true, x.dtype());
+  Tensor spec = stft(padding > 0 ? pad(x, {padding, padding}) : x, n_fft, hop, wl, w, center, pad_mode, false,
+                     onesided);
+  return normalized ? div(spec, sqrt(sum(mul(w, w)))) : spec;
 }
 
 double hz_to_mel(double f, const std::string& scale) {
@@ -96,11 +148,11 @@ Tensor mel_scale(const Tensor& spec, const Tensor& fb) {
 Tensor mel_spectrogram(const Tensor& x, const MelOptions& o) {
   const int64_t wl = o.win_length.value_or(o.n_fft);
   const int64_t hop = o.hop_length.value_or(wl / 2);
-  Tensor spec = spectrogram(x, o.n_fft, hop, wl, hann_window(wl, true, x.dtype()), o.power, o.normalized,
-                            o.center, o.pad_mode, true, o.pad);
+  Tensor spec = spectrogram_frames(x, o.n_fft, hop, wl, hann_window(wl, true, x.dtype()), o.power, o.normalized,
+                                   o.center, o.pad_mode, true, o.pad);
   Tensor fb = melscale_fbanks(o.n_fft / 2 + 1, o.f_min, o.f_max.value_or(static_cast<double>(o.sample_rate / 2)),
                               o.n_mels, o.sample_rate, o.norm, o.mel_scale, x.dtype());
-  return mel_scale(spec, fb);
+  return transpose(matmul(spec, fb), -1, -2);
 }
 
 Tensor amplitude_to_db(const Tensor& x, double multiplier, double amin, double db_multiplier,
@@ -148,9 +200,10 @@ MelSpectrogram::MelSpectrogram(const MelOptions& o)
 
 Tensor MelSpectrogram::forward(const Tensor& x) {
   const auto& o = options;
-  Tensor spec = spectrogram(x, o.n_fft, hop_length, win_length, window, o.power, o.normalized, o.center,
-                            o.pad_mode, true, o.pad);
-  return mel_scale(spec, fb);
+  // frames-major power @ fb: one GEMM over every frame of the batch, no transposed copies
+  Tensor spec = spectrogram_frames(x, o.n_fft, hop_length, win_length, window, o.power, o.normalized, o.center,
+                                   o.pad_mode, true, o.pad);
+  return transpose(matmul(spec, fb), -1, -2);
 }
 
 AmplitudeToDB::AmplitudeToDB(const std::string& stype, std::optional<double> top_db_) : top_db(top_db_) {

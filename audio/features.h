@@ -18,6 +18,14 @@ Tensor spectrogram(const Tensor& x, int64_t n_fft = 400, std::optional<int64_t> 
                    std::optional<double> power = 2.0, bool normalized = false, bool center = true,
                    const std::string& pad_mode = "reflect", bool onesided = true, int64_t pad = 0);
 
+// spectrogram with a real power, laid out [..., frames, freq] (contiguous): what spectrogram
+// transposes. A filterbank [freq, bands] applies to it with one GEMM over all frames and no
+// transposed copy (the mel, chroma and onset features use it).
+Tensor spectrogram_frames(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_length = std::nullopt,
+                          std::optional<int64_t> win_length = std::nullopt, const Tensor& window = Tensor(),
+                          double power = 2.0, bool normalized = false, bool center = true,
+                          const std::string& pad_mode = "reflect", bool onesided = true, int64_t pad = 0);
+
 // torchaudio.functional.melscale_fbanks: [n_freqs, n_mels]. norm: "" (none) or "slaney";
 // mel_scale: "htk" or "slaney".
 Tensor melscale_fbanks(int64_t n_freqs, double f_min, double f_max, int64_t n_mels, int64_t sample_rate,

@@ -2,6 +2,7 @@
 
 #include <fftw3.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -126,6 +127,7 @@ Tensor rfft_scaled(const Tensor& x0, const std::vector<double>& scale0) {
   dispatch_floating(x.dtype(), "rfft", [&]<class T>() {
     T* out = y.data_ptr<T>();
     rfft_batch<T>(x.data_ptr<T>(), out, batch, n);
+    if (std::all_of(scale.begin(), scale.end(), [](double v) { return v == 1.0; })) return;
 #pragma omp parallel for schedule(static) if (batch * bins > 16384)
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t k = 0; k < bins; ++k) {

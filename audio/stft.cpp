@@ -90,8 +90,26 @@ Tensor overlap_add(const Tensor& frames0, int64_t hop) {
   return y;
 }
 
-Tensor stft(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_opt, std::optional<int64_t> win_opt,
-            const Tensor& window, bool center, const std::string& pad_mode, bool normalized, bool onesided) {
+Tensor frame(const Tensor& x, int64_t n, int64_t hop) {
+  FM_CHECK(x.dim() >= 1 && n > 0 && hop > 0 && x.sizes().back() >= n, "frame: expected [..., T] with T >= n > 0 and ",
+           "hop > 0, got shape ", shape_str(x.sizes()), ", n = ", n, ", hop = ", hop);
+  if (!autograd::grad_enabled() || !autograd::any_requires_grad({x})) return unfold(x, -1, n, hop);
+  Tensor y;
+  {
+    NoGradGuard ng;
+    y = contiguous_raw(unfold(x, -1, n, hop), /*force=*/true);
+  }
+  const int64_t T = x.sizes().back();
+  autograd::record("FrameBackward", {x}, {y}, [n, hop, T](const autograd::tensor_list& g) {
+    Tensor s = overlap_add(g[0], hop);
+    const int64_t len = s.sizes().back();
+    return autograd::tensor_list{len < T ? pad(s, {0, T - len}) : s};
+  });
+  return y;
+}
+
+Tensor stft_frames(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_opt, std::optional<int64_t> win_opt,
+                   const Tensor& window, bool center, const std::string& pad_mode, bool normalized, bool onesided) {
   FM_CHECK(x.dim() >= 1, "stft: expected input [..., time], got shape ", shape_str(x.sizes()));
   FM_CHECK(x.is_floating_point(), "stft: expected a float32 or float64 input, got ", x.dtype());
   FM_CHECK(n_fft > 0, "stft: n_fft must be positive, got ", n_fft, " for input of shape ", shape_str(x.sizes()));
@@ -114,8 +132,9 @@ Tensor stft(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_opt, std:
   const int64_t L = xs.sizes().back();
   FM_CHECK(L >= n_fft, "stft: n_fft = ", n_fft, " is longer than the ", center ? "padded " : "", "signal (", L,
            " samples) for input of shape ", shape_str(x.sizes()));
-  Tensor frames = mul(unfold(xs, -1, n_fft, hop), w);  // [B, F, n_fft]
-  std::vector<double> scale(n_fft / 2 + 1, normalized ? 1.0 / std::sqrt(static_cast<double>(n_fft)) : 1.0);
+  Tensor frames = mul(frame(xs, n_fft, hop), w);  // [B, F, n_fft]
+  std::vector<double> scale;  // empty: no scaling
+  if (normalized) scale.assign(n_fft / 2 + 1, 1.0 / std::sqrt(static_cast<double>(n_fft)));
   Tensor spec = rfft_scaled(frames, scale);  // [B, F, bins, 2]
   if (!onesided) {
     const int64_t bins = n_fft / 2 + 1;
@@ -124,12 +143,18 @@ Tensor stft(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_opt, std:
     tail = mul(tail, x.dtype() == DType::Float64 ? conj : to(conj, x.dtype()));
     spec = cat({spec, tail}, 2);
   }
-  spec = transpose(spec, 1, 2);  // [B, freq, F, 2]
   Shape os = lead;
   os.push_back(spec.sizes()[1]);
   os.push_back(spec.sizes()[2]);
   os.push_back(2);
   return reshape(spec, os);
+}
+
+Tensor stft(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_opt, std::optional<int64_t> win_opt,
+            const Tensor& window, bool center, const std::string& pad_mode, bool normalized, bool onesided) {
+  // [..., F, freq, 2] -> [..., freq, F, 2], materialised
+  return contiguous(transpose(stft_frames(x, n_fft, hop_opt, win_opt, window, center, pad_mode, normalized, onesided),
+                              -3, -2));
 }
 
 Tensor istft(const Tensor& spec, int64_t n_fft, std::optional<int64_t> hop_opt, std::optional<int64_t> win_opt,

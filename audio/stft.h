@@ -26,12 +26,25 @@ Tensor stft(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_length = 
             bool center = true, const std::string& pad_mode = "reflect", bool normalized = false,
             bool onesided = true);
 
+// stft with the frames before the frequencies: [..., frames, freq, 2], contiguous (what stft
+// transposes; the spectrogram's power and the mel projection work in this layout, one GEMM
+// with no transposed copies).
+Tensor stft_frames(const Tensor& x, int64_t n_fft, std::optional<int64_t> hop_length = std::nullopt,
+                   std::optional<int64_t> win_length = std::nullopt, const Tensor& window = Tensor(),
+                   bool center = true, const std::string& pad_mode = "reflect", bool normalized = false,
+                   bool onesided = true);
+
 // Inverse of stft by weighted overlap-add with window-sum-square normalisation (torch.istft):
 // spec [..., freq, frames, 2] -> [..., T]; `length` trims or zero-pads the output.
 Tensor istft(const Tensor& spec, int64_t n_fft, std::optional<int64_t> hop_length = std::nullopt,
              std::optional<int64_t> win_length = std::nullopt, const Tensor& window = Tensor(),
              bool center = true, bool normalized = false, bool onesided = true,
              std::optional<int64_t> length = std::nullopt);
+
+// x [..., T] -> [..., (T - n) / hop + 1, n], the values of unfold(x, -1, n, hop), with
+// overlap_add as the gradient: one pass over the signal, where unfold's generic backward builds
+// a full-length tensor per frame. Without a gradient to record it returns unfold's view.
+Tensor frame(const Tensor& x, int64_t n, int64_t hop);
 
 // frames [..., F, n] -> [..., (F-1)*hop + n], summing overlapping frames (the adjoint of
 // unfold(x, -1, n, hop)). Differentiable.
