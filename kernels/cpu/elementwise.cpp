@@ -1,6 +1,9 @@
 // CPU elementwise kernels. Each op is a scalar functor; the loop below picks a contiguous,
 // scalar-broadcast or general strided inner loop so the compiler vectorises the common cases.
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <type_traits>
 
 #include "kernels/cpu/fast_math.h"
 #include "kernels/elementwise.h"
@@ -296,6 +299,20 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+namespace {
+// cond ? a : b as a bit select, which vectorises (GCC keeps `c ? a : b` on floats as a branch,
+// and a branch on a random condition mispredicts half the time: ~5 ns an element). Exact for
+// every value, NaNs and infinities included.
+template <class T>
+inline T select_bits(bool c, T a, T b) {
+  using U = std::conditional_t<sizeof(T) == 8, uint64_t,
+                               std::conditional_t<sizeof(T) == 4, uint32_t,
+                                                  std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
+  const U m = static_cast<U>(U{0} - static_cast<U>(c));
+  return std::bit_cast<T>(static_cast<U>((std::bit_cast<U>(a) & m) | (std::bit_cast<U>(b) & static_cast<U>(~m))));
+}
+}  // namespace
+
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   require_cpu("where", {&cond, &a, &b});
   const Shape shape =
@@ -310,6 +327,28 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     using T = scalar_t;
     for_each_strided<4>(shape, {byte_ptr(out), byte_ptr(c), byte_ptr(x), byte_ptr(y)}, st,
                         [](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t n) {
+                          // Contiguous out and cond, each value contiguous or one scalar (ReLU's
+                          // gradient is where(y <= 0, 0, g)): typed loops of bit selects.
+                          constexpr int64_t e = sizeof(T);
+                          if (s[0] == e && s[1] == 1 && (s[2] == e || s[2] == 0) && (s[3] == e || s[3] == 0)) {
+                            T* o = reinterpret_cast<T*>(p[0]);
+                            const bool* c = reinterpret_cast<const bool*>(p[1]);
+                            const T* a = reinterpret_cast<const T*>(p[2]);
+                            const T* b = reinterpret_cast<const T*>(p[3]);
+                            if (s[2] == 0 && s[3] == e) {
+                              const T av = *a;
+                              for (int64_t i = 0; i < n; ++i) o[i] = select_bits<T>(c[i], av, b[i]);
+                            } else if (s[2] == e && s[3] == 0) {
+                              const T bv = *b;
+                              for (int64_t i = 0; i < n; ++i) o[i] = select_bits<T>(c[i], a[i], bv);
+                            } else if (s[2] == e && s[3] == e) {
+                              for (int64_t i = 0; i < n; ++i) o[i] = select_bits<T>(c[i], a[i], b[i]);
+                            } else {
+                              const T av = *a, bv = *b;
+                              for (int64_t i = 0; i < n; ++i) o[i] = select_bits<T>(c[i], av, bv);
+                            }
+                            return;
+                          }
                           for (int64_t i = 0; i < n; ++i)
                             *reinterpret_cast<T*>(p[0] + i * s[0]) =
                                 *reinterpret_cast<const bool*>(p[1] + i * s[1])
