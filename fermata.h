@@ -68,6 +68,7 @@
 #include "optim/optimizer.h"
 #include "optim/scheduler.h"
 #include "plot/heatmap.h"
+#include "tensor/cuda.h"
 #include "tensor/factory.h"
 #include "tensor/philox.h"
 #include "tensor/safetensors.h"

@@ -1,30 +1,10 @@
 #pragma once
 // Elementwise kernels with NumPy broadcasting. No autograd here: autograd/elementwise.cpp
 // composes these into differentiable ops. The entry points dispatch on the device.
+#include "kernels/elementwise_ops.h"
 #include "tensor/tensor.h"
 
 namespace fm::kernels {
-
-enum class UnaryOp {
-  Neg, Exp, Log, Log1p, Sqrt, Rsqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, Gelu, GeluTanh,
-  Silu, Erf, Reciprocal, Square, LogicalNot,
-  // parametric (p0, p1)
-  LeakyRelu,  // p0 = negative slope
-  Elu,        // p0 = alpha
-  Softplus,   // p0 = beta, p1 = threshold
-  Clamp,      // p0 = min, p1 = max (NaN bounds are absent)
-  PowScalar,  // p0 = exponent
-  AddScalar,  // p0
-  MulScalar,  // p0
-  RsubScalar, // p0 - x
-  RdivScalar, // p0 / x
-  RpowScalar, // p0 ^ x
-};
-
-enum class BinaryOp {
-  Add, Sub, Mul, Div, Pow, Minimum, Maximum,
-  Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
-};
 
 const char* unary_name(UnaryOp op);
 const char* binary_name(BinaryOp op);

@@ -1,74 +1,116 @@
-// Device memory for CUDA tensors. The caching allocator and streams arrive with the CUDA
-// backend issue; this is the plain cudaMalloc/cudaMemcpy path that `to(Device::cuda())` needs.
+// Device memory for CUDA tensors: the caching allocator (tensor/cuda_caching_allocator.h) over
+// cudaMalloc/cudaFree, one per device, and the byte copies behind `to(Device::cuda())`.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "tensor/cuda.h"
 #include "tensor/error.h"
 #include "tensor/storage.h"
 
 #ifdef FERMATA_WITH_CUDA
-#include <cuda_runtime.h>
+#include "tensor/cuda_runtime.h"
 #endif
 
 namespace fm {
 
+namespace {
+std::atomic<bool> g_poison{false};
+}  // namespace
+
+void cuda_poison_allocations(bool on) { g_poison = on; }
+bool cuda_poison_allocations() { return g_poison; }
+
 #ifdef FERMATA_WITH_CUDA
 namespace {
 
-void check_cuda(cudaError_t e, const char* what, const char* file, int line) {
-  if (e != cudaSuccess)
-    fail(what, ": CUDA error ", cudaGetErrorName(e), " (", cudaGetErrorString(e), ") at ", file,
-         ":", line);
-}
-#define FM_CUDA_CHECK(expr, what) check_cuda((expr), what, __FILE__, __LINE__)
+struct RawCuda {
+  int device = 0;
+  void* raw_malloc(size_t n) {
+    CudaDeviceGuard g(device);
+    void* p = nullptr;
+    const cudaError_t e = cudaMalloc(&p, n);
+    if (e == cudaErrorMemoryAllocation) {
+      cudaGetLastError();  // not sticky: clear it so the retry and later launches see success
+      return nullptr;
+    }
+    FM_CUDA_CHECK(e, "cuda allocator: cudaMalloc");
+    return p;
+  }
+  void raw_free(void* p) {
+    CudaDeviceGuard g(device);
+    cudaFree(p);  // errors here only happen at teardown; a free must not throw
+  }
+};
+
+using DeviceCache = CachingAllocator<RawCuda, cudaStream_t>;
 
 class CudaAllocator final : public Allocator {
  public:
-  explicit CudaAllocator(int device) : device_(device) {}
+  explicit CudaAllocator(int device) : device_(device), cache_(RawCuda{device}, "cuda:" + std::to_string(device)) {}
   void* allocate(size_t nbytes) override {
-    if (nbytes == 0) return nullptr;
-    FM_CUDA_CHECK(cudaSetDevice(device_), "cuda allocator: selecting the device");
-    void* p = nullptr;
-    FM_CUDA_CHECK(cudaMalloc(&p, nbytes), "cuda allocator: cudaMalloc");
+    const cudaStream_t s = cuda_current_stream(device_);
+    void* p = cache_.allocate(nbytes, s);
+    if (p && g_poison) {
+      CudaDeviceGuard g(device_);
+      FM_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, nbytes, s), "cuda allocator: poisoning a block");
+    }
     return p;
   }
-  void deallocate(void* p, size_t) override {
-    if (p) cudaFree(p);  // never throws from a destructor path
-  }
+  void deallocate(void* p, size_t) override { cache_.deallocate(p); }
+  DeviceCache& cache() { return cache_; }
 
  private:
   int device_;
+  DeviceCache cache_;
 };
+
+// Never destroyed: tensors in static storage are freed after main returns, when the CUDA
+// context may already be gone.
+std::vector<CudaAllocator*>& allocators() {
+  static auto* v = [] {
+    auto* a = new std::vector<CudaAllocator*>();
+    for (int i = 0; i < cuda_device_count(); ++i) a->push_back(new CudaAllocator(i));
+    return a;
+  }();
+  return *v;
+}
+
+CudaAllocator& device_allocator(int device) {
+  const int n = cuda_device_count();
+  FM_CHECK(device >= 0 && device < n, "cuda allocator: device cuda:", device,
+           " is not available (this machine has ", n, " CUDA device(s))");
+  return *allocators()[device];
+}
 
 }  // namespace
 
 int cuda_device_count() {
-  int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky "no device" error
-    return 0;
-  }
+  static const int n = [] {
+    int k = 0;
+    if (cudaGetDeviceCount(&k) != cudaSuccess) {
+      cudaGetLastError();  // clear the "no device" error
+      return 0;
+    }
+    return k;
+  }();
   return n;
 }
 
-Allocator& cuda_allocator(int device) {
-  const int n = cuda_device_count();
-  FM_CHECK(device >= 0 && device < n, "cuda allocator: device cuda:", device,
-           " is not available (this machine has ", n, " CUDA device(s))");
-  static std::vector<std::unique_ptr<CudaAllocator>> allocators = [n] {
-    std::vector<std::unique_ptr<CudaAllocator>> v;
-    for (int i = 0; i < n; ++i) v.push_back(std::make_unique<CudaAllocator>(i));
-    return v;
-  }();
-  return *allocators[device];
+Allocator& cuda_allocator(int device) { return device_allocator(device); }
+
+CudaMemoryStats cuda_memory_stats(int device) { return device_allocator(device).cache().stats(); }
+void cuda_reset_peak_memory_stats(int device) { device_allocator(device).cache().reset_peak_stats(); }
+void cuda_empty_cache() {
+  for (CudaAllocator* a : allocators()) a->cache().empty_cache();
 }
 
 void cuda_copy_bytes(void* dst, Device dd, const void* src, Device sd, size_t n) {
-  cudaMemcpyKind kind = cudaMemcpyDefault;  // unified addressing picks the direction
-  if (dd.is_cuda()) FM_CUDA_CHECK(cudaSetDevice(dd.index), "copy_bytes: selecting the device");
-  else FM_CUDA_CHECK(cudaSetDevice(sd.index), "copy_bytes: selecting the device");
-  FM_CUDA_CHECK(cudaMemcpy(dst, src, n, kind), "copy_bytes: cudaMemcpy");
+  CudaDeviceGuard g(dd.is_cuda() ? dd.index : sd.index);
+  // Synchronous and on the legacy default stream, which waits for work on every blocking
+  // stream: a copy back to the host sees the results of all kernels launched before it.
+  FM_CUDA_CHECK(cudaMemcpy(dst, src, n, cudaMemcpyDefault), "copy_bytes");
 }
 
 #else
@@ -84,6 +126,10 @@ Allocator& cuda_allocator(int device) {
 void cuda_copy_bytes(void*, Device dd, const void*, Device sd, size_t) {
   fail("copy_bytes: copy from ", sd, " to ", dd, " needs the CUDA backend, which this build lacks");
 }
+
+CudaMemoryStats cuda_memory_stats(int) { return {}; }
+void cuda_reset_peak_memory_stats(int) {}
+void cuda_empty_cache() {}
 
 #endif
 

@@ -223,6 +223,9 @@ void copy_cpu(const Tensor& dst, const Tensor& src) {
 
 }  // namespace
 
+// Defined in tensor/cuda_copy.cu: dst = src (any strides, any dtypes) on one CUDA device.
+void cuda_copy_strided(const Tensor& dst, const Tensor& src);
+
 void copy_into(const Tensor& dst, const Tensor& src) {
   FM_CHECK(dst.sizes() == src.sizes(), "copy_: destination ", dst.describe(), " and source ",
            src.describe(), " must have the same shape");
@@ -231,23 +234,41 @@ void copy_into(const Tensor& dst, const Tensor& src) {
     copy_cpu(dst, src);
     return;
   }
+#ifdef FERMATA_WITH_CUDA
+  if (dst.device() == src.device()) {
+    cuda_copy_strided(dst, src);
+    return;
+  }
+#endif
   // Across devices: bring the source into dst's layout on its own device, then move bytes.
   Tensor s = src;
   if (s.dtype() != dst.dtype() || !s.is_contiguous()) {
-    FM_CHECK(s.device().is_cpu(), "copy_: converting dtype or layout on ", s.device(),
-             " needs the CUDA kernels, which arrive with the CUDA backend");
-    Tensor tmp = empty(s.sizes(), {.dtype = dst.dtype()});
-    copy_cpu(tmp, s);
+    Tensor tmp = empty(s.sizes(), {.dtype = dst.dtype(), .device = s.device()});
+    if (s.device().is_cpu()) {
+      copy_cpu(tmp, s);
+    } else {
+#ifdef FERMATA_WITH_CUDA
+      cuda_copy_strided(tmp, s);
+#else
+      fail("copy_: converting dtype or layout on ", s.device(), " needs the CUDA backend");
+#endif
+    }
     s = tmp;
   }
   if (dst.is_contiguous()) {
     copy_bytes(dst.raw_data(), dst.device(), s.raw_data(), s.device(), dst.numel() * dst.element_size());
   } else {
-    FM_CHECK(dst.device().is_cpu(), "copy_: writing into a non-contiguous tensor on ", dst.device(),
-             " needs the CUDA kernels");
-    Tensor tmp = empty(s.sizes(), {.dtype = dst.dtype()});
+    Tensor tmp = empty(s.sizes(), {.dtype = dst.dtype(), .device = dst.device()});
     copy_bytes(tmp.raw_data(), tmp.device(), s.raw_data(), s.device(), tmp.numel() * tmp.element_size());
-    copy_cpu(dst, tmp);
+    if (dst.device().is_cpu()) {
+      copy_cpu(dst, tmp);
+    } else {
+#ifdef FERMATA_WITH_CUDA
+      cuda_copy_strided(dst, tmp);
+#else
+      fail("copy_: writing into a non-contiguous tensor on ", dst.device(), " needs the CUDA backend");
+#endif
+    }
   }
 }
 

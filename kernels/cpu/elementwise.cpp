@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "kernels/cpu/fast_math.h"
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "tensor/strided_loop.h"
 
@@ -241,6 +242,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 }
 
 void unary_into(UnaryOp op, const Tensor& out, const Tensor& x, double p0, double p1) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&out, &x}), cuda::unary_into(op, out, x, p0, p1));
   require_cpu(unary_name(op), {&out, &x});
   FM_CHECK(out.sizes() == x.sizes(), unary_name(op), ": output ", out.describe(), " and input ",
            x.describe(), " differ in shape");
@@ -263,6 +265,7 @@ Tensor unary(UnaryOp op, const Tensor& x, double p0, double p1) {
 }
 
 void binary_into(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&out, &a, &b}), cuda::binary_into(op, out, a, b));
   require_cpu(binary_name(op), {&out, &a, &b});
   const Shape shape = broadcast_shapes(a.sizes(), b.sizes(), binary_name(op));
   FM_CHECK(out.sizes() == shape, binary_name(op), ": output ", out.describe(),
@@ -314,6 +317,7 @@ inline T select_bits(bool c, T a, T b) {
 }  // namespace
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&cond, &a, &b}), cuda::where(cond, a, b));
   require_cpu("where", {&cond, &a, &b});
   const Shape shape =
       broadcast_shapes(cond.sizes(), broadcast_shapes(a.sizes(), b.sizes(), "where"), "where");
@@ -360,6 +364,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 
 void fill(const Tensor& t, double value) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&t}), cuda::fill(t, value));
   require_cpu("fill_", {&t});
   FM_DISPATCH_ALL(t.dtype(), "fill_", [&] {
     const scalar_t v = static_cast<scalar_t>(value);

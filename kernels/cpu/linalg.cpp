@@ -1,6 +1,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/linalg.h"
 
@@ -39,6 +40,7 @@ void check_mm(const Tensor& a, const Tensor& b, const char* op) {
 }  // namespace
 
 void mm_into(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, double beta) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&out, &a, &b}), cuda::mm_into(out, a, b, alpha, beta));
   check_mm(a, b, "mm");
   const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
   FM_CHECK(out.sizes() == (Shape{m, n}) && out.is_contiguous() && out.dtype() == a.dtype(),
@@ -62,6 +64,7 @@ void mm_into(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, 
 }
 
 Tensor mm(const Tensor& a, const Tensor& b) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&a, &b}), cuda::mm(a, b));
   check_mm(a, b, "mm");
   Tensor out = empty({a.size(0), b.size(1)}, {.dtype = a.dtype()});
   mm_into(out, a, b);
@@ -69,6 +72,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&a, &b}), cuda::bmm(a, b));
   require_cpu("bmm", {&a, &b});
   FM_CHECK(a.dim() == 3 && b.dim() == 3, "bmm: expected 3-D tensors, got ", a.describe(), " and ",
            b.describe());

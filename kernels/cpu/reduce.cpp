@@ -9,6 +9,7 @@
 #include <limits>
 #include <numeric>
 
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/reduce.h"
 #include "tensor/strided_loop.h"
@@ -243,6 +244,7 @@ void arg_extreme(const T* p, T* vp, int64_t* ip, int64_t outer, int64_t run, boo
 }  // namespace
 
 Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& mask, bool keepdim) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::reduce(op, x, mask, keepdim));
   require_cpu("reduce", {&x});
   FM_CHECK(static_cast<int64_t>(mask.size()) == x.dim(), "reduce: mask of ", mask.size(),
            " dims for a tensor of ", x.dim());

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "kernels/cpu/fast_math.h"
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/softmax.h"
 #include "tensor/strided_loop.h"
@@ -132,12 +133,20 @@ Tensor softmax_backward_impl(const Tensor& g0, const Tensor& y0, int64_t dim, co
 
 }  // namespace
 
-Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl<false>(x, dim, "softmax"); }
-Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl<true>(x, dim, "log_softmax"); }
+Tensor softmax(const Tensor& x, int64_t dim) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::softmax(x, dim, false));
+  return softmax_impl<false>(x, dim, "softmax");
+}
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::softmax(x, dim, true));
+  return softmax_impl<true>(x, dim, "log_softmax");
+}
 Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t dim) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&g, &y}), cuda::softmax_backward(g, y, dim, false));
   return softmax_backward_impl<false>(g, y, dim, "softmax_backward");
 }
 Tensor log_softmax_backward(const Tensor& g, const Tensor& y, int64_t dim) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&g, &y}), cuda::softmax_backward(g, y, dim, true));
   return softmax_backward_impl<true>(g, y, dim, "log_softmax_backward");
 }
 

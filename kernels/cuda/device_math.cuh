@@ -1,0 +1,41 @@
+#pragma once
+// Device helpers shared by the kernels: 16-byte packs, warp and block reductions, and the
+// grid size for grid-stride loops.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace fm::kernels::cuda {
+
+// N values of T in one 16-byte access (float: 4, double: 2).
+template <class T>
+struct alignas(16) Pack {
+  static constexpr int N = 16 / sizeof(T);
+  T v[N];
+};
+
+template <class T, class F>
+__device__ __forceinline__ T warp_reduce(T v, F f) {
+  for (int o = 16; o > 0; o >>= 1) v = f(v, __shfl_down_sync(0xffffffffu, v, o));
+  return v;
+}
+
+// Reduces one value per thread of the block; every thread gets the result. `smem` holds 32;
+// `identity` fills the lanes past the last warp (0 for sums, -inf for max).
+template <class T, class F>
+__device__ __forceinline__ T block_reduce(T v, F f, T identity, T* smem) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5;
+  v = warp_reduce(v, f);
+  __syncthreads();  // smem may still be read by a previous call
+  if (lane == 0) smem[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    T w = lane < nwarps ? smem[lane] : identity;
+    w = warp_reduce(w, f);
+    if (lane == 0) smem[0] = w;
+  }
+  __syncthreads();
+  return smem[0];
+}
+
+}  // namespace fm::kernels::cuda
