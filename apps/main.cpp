@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <string>
+#include <vector>
 
 namespace fm::apps {
 std::vector<Command>& commands() {
@@ -27,6 +29,22 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 checks for a missing subcommand before it complains about unknown words, so
+    // `fermata bogus` would only say "A subcommand is required": name the word and the choices.
+    const std::vector<std::string> extra = app.remaining(true);
+    if (!extra.empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+      const CLI::App* at = &app;
+      std::string where = "fermata";
+      while (!at->get_subcommands().empty()) {
+        at = at->get_subcommands().front();
+        where += " " + at->get_name();
+      }
+      std::string known;
+      for (const CLI::App* s : at->get_subcommands([](const CLI::App*) { return true; }))
+        known += (known.empty() ? "" : ", ") + s->get_name();
+      std::fprintf(stderr, "%s: unknown subcommand or argument '%s'%s%s\n", where.c_str(), extra.front().c_str(),
+                   known.empty() ? "" : "; expected one of: ", known.c_str());
+    }
     return app.exit(e);
   }
   for (auto& [sub, run] : runners) {
