@@ -10,6 +10,7 @@
 #include "audio/mfcc.h"
 #include "audio/onset.h"
 #include "audio/phase_vocoder.h"
+#include "audio/polyphase_resample.h"
 #include "audio/resample.h"
 #include "audio/spec_augment.h"
 #include "audio/stft.h"

@@ -158,7 +158,7 @@ class RandomTimeStretch : public Augmentation {
 class RandomPitchShift : public Augmentation {
  public:
   explicit RandomPitchShift(int64_t sample_rate, double min_semitones = -4.0, double max_semitones = 4.0,
-                            int64_t n_fft = 512, ResampleQuality quality = ResampleQuality::Medium);
+                            int64_t n_fft = 512, ResampleQuality quality = ResampleQuality::SincHann);
   std::string type_name() const override { return "RandomPitchShift"; }
   std::string extra_repr() const override;
   int64_t sample_rate;

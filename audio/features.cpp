@@ -190,12 +190,27 @@ Tensor Spectrogram::forward(const Tensor& x) {
   return spectrogram(x, n_fft, hop_length, win_length, window, power, normalized, center, pad_mode, onesided, pad);
 }
 
+MelScale::MelScale(int64_t n_mels_, int64_t sample_rate_, double f_min_, std::optional<double> f_max_, int64_t n_stft,
+                   const std::string& norm, const std::string& mel_scale)
+    : n_mels(n_mels_),
+      sample_rate(sample_rate_),
+      f_min(f_min_),
+      f_max(f_max_.value_or(static_cast<double>(sample_rate_ / 2))) {
+  FM_CHECK(f_min <= f_max, "MelScale: f_min (", f_min, ") must not exceed f_max (", f_max, ")");
+  fb = register_buffer("fb", melscale_fbanks(n_stft, f_min, f_max, n_mels, sample_rate, norm, mel_scale));
+}
+
+Tensor MelScale::forward(const Tensor& spec) { return audio::mel_scale(spec, fb); }
+
 MelSpectrogram::MelSpectrogram(const MelOptions& o)
     : options(o), win_length(o.win_length.value_or(o.n_fft)), hop_length(o.hop_length.value_or(win_length / 2)) {
-  window = register_buffer("window", hann_window(win_length, true));
-  fb = register_buffer("fb", melscale_fbanks(o.n_fft / 2 + 1, o.f_min,
-                                             o.f_max.value_or(static_cast<double>(o.sample_rate / 2)), o.n_mels,
-                                             o.sample_rate, o.norm, o.mel_scale));
+  spectrogram = register_module("spectrogram", std::make_shared<Spectrogram>(o.n_fft, win_length, hop_length, o.pad,
+                                                                             o.power, o.normalized, o.center,
+                                                                             o.pad_mode, true));
+  mel_scale = register_module("mel_scale", std::make_shared<MelScale>(o.n_mels, o.sample_rate, o.f_min, o.f_max,
+                                                                      o.n_fft / 2 + 1, o.norm, o.mel_scale));
+  window = spectrogram->window;
+  fb = mel_scale->fb;
 }
 
 Tensor MelSpectrogram::forward(const Tensor& x) {

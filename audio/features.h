@@ -1,6 +1,8 @@
 #pragma once
 // Spectrogram features matching torchaudio 0.13: Spectrogram, mel filterbanks
-// (melscale_fbanks), MelSpectrogram and AmplitudeToDB, as functions and as nn modules.
+// (melscale_fbanks), MelScale, MelSpectrogram and AmplitudeToDB, as functions and as nn
+// modules with torchaudio's state_dict keys.
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -83,6 +85,26 @@ class Spectrogram : public nn::UnaryModule {
   Tensor window;
 };
 
+// torchaudio.transforms.MelScale: spec [..., n_stft, time] -> [..., n_mels, time] through
+// the filterbank buffer "fb" [n_stft, n_mels].
+class MelScale : public nn::UnaryModule {
+ public:
+  // torchaudio defaults: 128 mels, 16 kHz, f_max sample_rate / 2, n_stft 201 (n_fft 400).
+  explicit MelScale(int64_t n_mels = 128, int64_t sample_rate = 16000, double f_min = 0.0,
+                    std::optional<double> f_max = std::nullopt, int64_t n_stft = 201, const std::string& norm = "",
+                    const std::string& mel_scale = "htk");
+  Tensor forward(const Tensor& spec) override;
+  std::string type_name() const override { return "MelScale"; }
+
+  int64_t n_mels, sample_rate;
+  double f_min, f_max;
+  Tensor fb;  // [n_stft, n_mels]
+};
+
+// torchaudio.transforms.MelSpectrogram, with torchaudio's children "spectrogram" (a
+// Spectrogram) and "mel_scale" (a MelScale), so the state_dict keys are
+// "spectrogram.window" and "mel_scale.fb" as in PyTorch. forward does not run the children:
+// it takes the frames-major power and applies fb with one GEMM (see spectrogram_frames).
 class MelSpectrogram : public nn::UnaryModule {
  public:
   explicit MelSpectrogram(const MelOptions& o = {});
@@ -91,6 +113,9 @@ class MelSpectrogram : public nn::UnaryModule {
 
   MelOptions options;
   int64_t win_length, hop_length;
+  std::shared_ptr<Spectrogram> spectrogram;
+  std::shared_ptr<MelScale> mel_scale;
+  // handles to the children's buffers (load_state_dict and to() update them in place)
   Tensor window;
   Tensor fb;  // [n_freqs, n_mels]
 };

@@ -28,7 +28,7 @@ struct LoadOptions {
   std::optional<double> duration;       // seconds (rounded to a frame); none = to the end
   bool mono = false;                    // mean of the channels, keeping a leading dim of 1
   std::optional<int64_t> sample_rate;   // resample to this rate (audio/resample.h)
-  ResampleQuality quality = ResampleQuality::Best;
+  ResampleQuality quality = ResampleQuality::SincHann;  // torchaudio's; ~25x faster than libsamplerate's Medium
 };
 
 struct Audio {

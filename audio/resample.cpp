@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "audio/polyphase_resample.h"
 #include "tensor/error.h"
 
 namespace fm::audio {
@@ -19,6 +20,7 @@ int converter(ResampleQuality q) {
     case ResampleQuality::Fastest: return SRC_SINC_FASTEST;
     case ResampleQuality::ZeroOrderHold: return SRC_ZERO_ORDER_HOLD;
     case ResampleQuality::Linear: return SRC_LINEAR;
+    case ResampleQuality::SincHann: break;
   }
   fail("resample: unknown quality ", int(q));
 }
@@ -71,6 +73,10 @@ Tensor resample(const Tensor& waveform, int64_t orig_freq, int64_t new_freq, Res
   FM_CHECK(waveform.device().is_cpu(), "resample: waveform ", waveform.describe(), ", expected a CPU tensor");
   FM_CHECK(orig_freq > 0 && new_freq > 0, "resample: orig_freq ", orig_freq, " and new_freq ", new_freq,
            " must be positive");
+  if (quality == ResampleQuality::SincHann) {
+    if (orig_freq == new_freq) return contiguous_raw(waveform.detach(), /*force=*/true);
+    return resample_polyphase(waveform, orig_freq, new_freq);
+  }
   const double ratio = double(new_freq) / double(orig_freq);
   FM_CHECK(src_is_valid_ratio(ratio), "resample: ratio ", new_freq, "/", orig_freq,
            " is outside libsamplerate's range [1/256, 256]");

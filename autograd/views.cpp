@@ -6,6 +6,7 @@
 #include "autograd/node.h"
 #include "autograd/reduce.h"
 #include "kernels/elementwise.h"
+#include "kernels/shape.h"
 #include "tensor/factory.h"
 
 namespace fm {
@@ -288,20 +289,30 @@ Tensor unfold(const Tensor& x, int64_t dim, int64_t size, int64_t step) {
   st.push_back(dstride);
   Tensor y = make_view(x, s, st, x.storage_offset());
   if (!autograd::grad_enabled() || !x.requires_grad()) return y;
-  // windows overlap when step < size: the gradient sums every window's contribution
   const Shape xs = x.sizes();
-  record("UnfoldBackward", {x}, {y}, [xs, d, size, step, windows](const tensor_list& g) {
-    Tensor acc = zeros(xs, {.dtype = g[0].dtype(), .device = g[0].device()});
-    Tensor gi = g[0];
-    for (int64_t w = 0; w < windows; ++w) {
-      Tensor piece = movedim(select(gi, d, w), -1, d);  // window w, laid out like x's slice
-      Tensor padded = view_scatter(contiguous(piece), xs, contiguous_strides(xs),
-                                   w * step * contiguous_strides(xs)[d]);
-      acc = add(acc, padded);
-    }
-    return tensor_list{acc};
+  record("UnfoldBackward", {x}, {y}, [xs, d, size, step](const tensor_list& g) {
+    return tensor_list{unfold_backward(g[0], xs, d, size, step)};
   });
   return y;
+}
+
+Tensor unfold_backward(const Tensor& grad, const Shape& input_sizes, int64_t dim, int64_t size, int64_t step) {
+  const int64_t nd = static_cast<int64_t>(input_sizes.size());
+  const int64_t d = nd == 0 ? 0 : wrap_dim(dim, nd, "unfold_backward");
+  const int64_t n = nd == 0 ? 1 : input_sizes[d];
+  FM_CHECK(size >= 0 && size <= n && step > 0, "unfold_backward: window size ", size, " and step ", step,
+           " do not fit dimension ", dim, " of size ", n, " of ", shape_str(input_sizes));
+  Shape expected = input_sizes;
+  if (nd == 0) expected = {1};
+  expected[d] = (n - size) / step + 1;
+  expected.push_back(size);
+  FM_CHECK(grad.sizes() == expected, "unfold_backward: expected a gradient of shape ", shape_str(expected),
+           " (input ", shape_str(input_sizes), ".unfold(", dim, ", ", size, ", ", step, ")), got ",
+           grad.describe());
+  Tensor out = kernels::unfold_backward(grad, input_sizes, d, size, step);
+  record("UnfoldBackwardBackward", {grad}, {out},
+         [d, size, step](const tensor_list& g) { return tensor_list{unfold(g[0], d, size, step)}; });
+  return out;
 }
 
 Tensor diagonal(const Tensor& x, int64_t offset, int64_t dim1, int64_t dim2) {

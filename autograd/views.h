@@ -26,6 +26,10 @@ Tensor squeeze(const Tensor& x, int64_t dim);
 Tensor unsqueeze(const Tensor& x, int64_t dim);
 // Sliding windows of `size` every `step` along dim, as a new last dimension (PyTorch's unfold).
 Tensor unfold(const Tensor& x, int64_t dim, int64_t size, int64_t step);
+// unfold's gradient (PyTorch's unfold_backward): overlap-adds grad, shaped like
+// x.unfold(dim, size, step) for an x of shape input_sizes, into a tensor of shape input_sizes
+// in one pass. Differentiable: its own gradient is unfold again.
+Tensor unfold_backward(const Tensor& grad, const Shape& input_sizes, int64_t dim, int64_t size, int64_t step);
 Tensor diagonal(const Tensor& x, int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1);
 
 Tensor contiguous(const Tensor& x);

@@ -23,5 +23,10 @@ Tensor pad_constant(const Tensor& x, const std::vector<std::pair<int64_t, int64_
 Tensor tril_triu(const Tensor& x, int64_t diagonal, bool lower);
 // int64 tensor of shape indices.sizes() + [num_classes]; num_classes < 0 infers max + 1.
 Tensor one_hot(const Tensor& indices, int64_t num_classes);
+// The gradient of x.unfold(dim, size, step) (PyTorch's unfold_backward): a contiguous tensor
+// of shape input_sizes where grad[..., w, ..., k] (w along dim, k the trailing window index)
+// is added at position w * step + k of dim. Overlapping windows sum, gaps stay zero. grad
+// has unfold's output shape (checked by the caller); float32 or float64.
+Tensor unfold_backward(const Tensor& grad, const Shape& input_sizes, int64_t dim, int64_t size, int64_t step);
 
 }  // namespace fm::kernels

@@ -14,13 +14,6 @@ namespace fm::models {
 
 namespace {
 
-// torchaudio.transforms.MelScale's state: the filterbank buffer "fb".
-class MelScale : public nn::Module {
- public:
-  explicit MelScale(Tensor fb) { register_buffer("fb", std::move(fb)); }
-  std::string type_name() const override { return "MelScale"; }
-};
-
 std::shared_ptr<nn::Sequential> conv_block(int64_t in, int64_t out, Int2 kernel, Padding2d padding, bool pool) {
   auto s = std::make_shared<nn::Sequential>();
   s->push_back(std::make_shared<nn::Conv2d>(in, out, kernel, nn::Conv2dOptions{.padding = padding}));
@@ -47,22 +40,6 @@ void check_config(const MusicCNNConfig& c) {
 
 }  // namespace
 
-TorchaudioMelSpectrogram::TorchaudioMelSpectrogram(const audio::MelOptions& o) {
-  spectrogram = register_module(
-      "spectrogram", std::make_shared<audio::Spectrogram>(o.n_fft, o.win_length, o.hop_length, o.pad, o.power,
-                                                          o.normalized, o.center, o.pad_mode, true));
-  Tensor bank = audio::melscale_fbanks(o.n_fft / 2 + 1, o.f_min,
-                                       o.f_max.value_or(static_cast<double>(o.sample_rate / 2)), o.n_mels,
-                                       o.sample_rate, o.norm, o.mel_scale);
-  auto ms = std::make_shared<MelScale>(bank);
-  mel_scale = register_module("mel_scale", std::static_pointer_cast<nn::Module>(ms));
-  fb = bank;  // the buffer's handle: load_state_dict and to() replace its data in place
-}
-
-Tensor TorchaudioMelSpectrogram::forward(const Tensor& x) {
-  return audio::mel_scale((*spectrogram)(x), fb);
-}
-
 MusicCNN::MusicCNN(const MusicCNNConfig& c) : config(c) {
   check_config(c);
   audio::MelOptions mo;
@@ -72,7 +49,7 @@ MusicCNN::MusicCNN(const MusicCNNConfig& c) : config(c) {
   mo.n_mels = c.n_mels;
   mo.f_min = c.f_min;
   mo.f_max = c.f_max > 0 ? c.f_max : static_cast<double>(c.sample_rate / 2);
-  melspec = register_module("melspec", std::make_shared<TorchaudioMelSpectrogram>(mo));
+  melspec = register_module("melspec", std::make_shared<audio::MelSpectrogram>(mo));
   conv1 = register_module("conv1", conv_block(1, c.conv1_channels, {3, 3}, 1, true));
   // The blog pads the 12x1 kernel by 6 rows, which gives one row more than the input and than
   // the 1x7 branch, so the concatenation fails. "same" pads (k-1)/2 above and the rest below

@@ -33,19 +33,6 @@ struct MusicCNNConfig {
   double dropout = 0.5;
 };
 
-// torchaudio.transforms.MelSpectrogram laid out as torchaudio lays it out: submodules
-// "spectrogram" (buffer "window") and "mel_scale" (buffer "fb"), so the keys read
-// "melspec.spectrogram.window" and "melspec.mel_scale.fb" as in a PyTorch state_dict.
-class TorchaudioMelSpectrogram : public nn::UnaryModule {
- public:
-  explicit TorchaudioMelSpectrogram(const audio::MelOptions& o);
-  Tensor forward(const Tensor& x) override;
-  std::string type_name() const override { return "MelSpectrogram"; }
-  std::shared_ptr<audio::Spectrogram> spectrogram;
-  std::shared_ptr<nn::Module> mel_scale;  // holds "fb" [n_freqs, n_mels]
-  Tensor fb;
-};
-
 class MusicCNN : public nn::UnaryModule {
  public:
   explicit MusicCNN(const MusicCNNConfig& config = {});
@@ -63,7 +50,7 @@ class MusicCNN : public nn::UnaryModule {
   int64_t frames_for(int64_t samples) const;
 
   MusicCNNConfig config;
-  std::shared_ptr<TorchaudioMelSpectrogram> melspec;
+  std::shared_ptr<audio::MelSpectrogram> melspec;  // keys melspec.spectrogram.window, melspec.mel_scale.fb
   std::shared_ptr<nn::Sequential> conv1, conv2_harmonic, conv2_temporal, conv3;
   std::shared_ptr<nn::UnaryModule> global_pool;
   std::shared_ptr<nn::Dropout> dropout;

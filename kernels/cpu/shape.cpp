@@ -9,6 +9,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/index.h"
 #include "kernels/shape.h"
+#include "tensor/factory.h"
 #include "tensor/strided_loop.h"
 
 namespace fm::kernels {
@@ -156,6 +157,42 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   if (out.numel() > 0) std::memset(op, 0, static_cast<size_t>(out.numel()) * sizeof(int64_t));
 #pragma omp parallel for schedule(static) if (n > kParallelGrain)
   for (int64_t i = 0; i < n; ++i) op[i * num_classes + ip[i]] = 1;
+  return out;
+}
+
+Tensor unfold_backward(const Tensor& grad, const Shape& input_sizes, int64_t dim, int64_t size, int64_t step) {
+  require_cpu("unfold_backward", {&grad});
+  Tensor out = zeros(input_sizes, {.dtype = grad.dtype(), .device = grad.device()});
+  if (grad.numel() == 0) return out;
+  const Tensor g = contiguous_raw(grad);
+  // input as [outer, n, inner], grad as [outer, windows, inner, size]; a 0-dim input is one
+  // element seen as [1, 1, 1]
+  const int64_t nd = static_cast<int64_t>(input_sizes.size());
+  const int64_t n = nd == 0 ? 1 : input_sizes[dim];
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < dim; ++i) outer *= input_sizes[i];
+  for (int64_t i = dim + 1; i < nd; ++i) inner *= input_sizes[i];
+  const int64_t windows = g.sizes()[nd == 0 ? 0 : dim];
+  const int64_t lines = outer * inner;
+  dispatch_floating(grad.dtype(), "unfold_backward", [&]<class T>() {
+    const T* src = g.data_ptr<T>();
+    T* dst = out.data_ptr<T>();
+    // one output line (o, :, i) per iteration: the windows that overlap on it are summed by
+    // one thread, so there are no races and no per-window temporaries
+#pragma omp parallel for schedule(static) if (g.numel() > kParallelGrain && lines > 1)
+    for (int64_t p = 0; p < lines; ++p) {
+      const int64_t o = p / inner, i = p % inner;
+      T* line = dst + o * n * inner + i;
+      for (int64_t w = 0; w < windows; ++w) {
+        const T* win = src + ((o * windows + w) * inner + i) * size;
+        T* at = line + w * step * inner;
+        if (inner == 1)
+          for (int64_t k = 0; k < size; ++k) at[k] += win[k];
+        else
+          for (int64_t k = 0; k < size; ++k) at[k * inner] += win[k];
+      }
+    }
+  });
   return out;
 }
 

@@ -38,6 +38,29 @@ TEST(ViewsGradcheck, EveryView) {
   check([](const Tensor& x) { return clone(x); }, leaf64({3}));
 }
 
+TEST(ViewsGradcheck, UnfoldOverlapAdd) {
+  // unfold's gradient is one overlap-add pass; its own gradient is unfold again
+  check([](const Tensor& x) { return unfold(x, -1, 4, 2); }, leaf64({2, 9}));     // overlapping windows
+  check([](const Tensor& x) { return unfold(x, 1, 2, 3); }, leaf64({2, 9}));      // gaps and an unused tail
+  check([](const Tensor& x) { return unfold(x, 1, 3, 2); }, leaf64({2, 7, 3}));   // a middle dim
+  check([](const Tensor& x) { return unfold(x, 0, 2, 1); }, leaf64({4, 2, 2}));   // the first dim
+  check([](const Tensor& x) { return unfold(x, 1, 3, 1); }, noncontig64(3, 6));   // strided input
+  check([](const Tensor& x) { return unfold(permute(x, {2, 0, 1}), 2, 2, 1); }, leaf64({2, 4, 3}));
+  check([](const Tensor& x) { return unfold(x, 0, 1, 1); }, leaf64({}));          // 0-dim input
+  check([](const Tensor& x) { return unfold(x, 0, 0, 1); }, leaf64({3}));         // empty windows
+}
+
+TEST(ViewsGradcheck, UnfoldBackwardSumsWindows) {
+  // x = [0..6], windows of 3 every 2: positions 2 and 4 are in two windows, none are missed
+  Tensor g = ones({3, 3}, {.dtype = kFloat32});
+  Tensor gx = unfold_backward(g, {7}, 0, 3, 2);
+  EXPECT_EQ(gx.to_vector<float>(), (std::vector<float>{1, 1, 2, 1, 2, 1, 1}));
+  // windows of 2 every 3 along dim 0 of [8, 2]: rows 2, 5 and 7 get nothing
+  Tensor h = unfold_backward(ones({3, 2, 2}, {.dtype = kFloat64}), {8, 2}, 0, 2, 3);
+  EXPECT_EQ(h.to_vector<double>(), (std::vector<double>{1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1}));
+  EXPECT_THROW_MSG(unfold_backward(g, {9}, 0, 3, 2), "expected a gradient of shape [4, 3]");
+}
+
 TEST(ViewsGradcheck, DtypeRoundTrip) {
   // float32 in the middle: finite differences need a step above float32's resolution
   auto fn = [](const tensor_list& x) { return tensor_list{to(to(x[0], kFloat32), kFloat64) * 2.0}; };
