@@ -21,7 +21,7 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
 demo: build
-	./$(BUILD)/examples/fit_sine
+	BUILD=$(BUILD) bash scripts/demo.sh
 
 bench: build
 	./$(BUILD)/bench/fermata_bench --benchmark_counters_tabular=true

@@ -68,6 +68,7 @@
 #include "optim/checkpoint.h"
 #include "optim/optimizer.h"
 #include "optim/scheduler.h"
+#include "plot/canvas.h"
 #include "plot/heatmap.h"
 #include "plot/line_chart.h"
 #include "tensor/cuda.h"

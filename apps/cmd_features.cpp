@@ -27,6 +27,7 @@ struct Args {
   std::string kind, in, out, colormap = "magma";
   std::optional<int64_t> sample_rate;
   int64_t n_fft = 2048, hop = 512, n_mels = 128, n_mfcc = 40;
+  std::vector<std::string> title;  // lines of text above the picture
   bool db = false;
 };
 
@@ -110,14 +111,11 @@ int run(const Args& a) {
   save_safetensors(st_path, {{a.kind, y}},
                    {{"kind", a.kind}, {"sample_rate", std::to_string(sr)}, {"n_fft", std::to_string(a.n_fft)},
                     {"hop_length", std::to_string(a.hop)}, {"source", a.in}});
-  // enlarge small axes so that a chromagram or a short clip is still visible
   const int64_t rows = picture.sizes()[0], cols = picture.sizes()[1];
-  ho.scale_y = std::max<int64_t>(1, 256 / rows);
-  ho.scale_x = std::max<int64_t>(1, 512 / cols);
   ho.colormap = a.colormap == "viridis" ? plot::Colormap::Viridis
                 : a.colormap == "gray"  ? plot::Colormap::Gray
                                         : plot::Colormap::Magma;
-  plot::write_heatmap_png(png_path, picture, ho);
+  plot::write_png(png_path, plot::with_caption(plot::readable_heatmap(picture, ho), a.title));
   std::printf("%s: %s [%lld x %lld] at %lld Hz -> %s, %s\n", a.in.c_str(), a.kind.c_str(),
               static_cast<long long>(rows), static_cast<long long>(cols), static_cast<long long>(sr),
               st_path.c_str(), png_path.c_str());
@@ -134,6 +132,7 @@ const fm::apps::Registration features{
        sub.add_option("IN", a->in, "sound file (WAV, FLAC, OGG), mixed down to mono")->required();
        sub.add_option("OUT", a->out, "output: OUT.safetensors and OUT.png (either suffix may be given)")->required();
        sub.add_option("--sample-rate", a->sample_rate, "resample to this rate first (Hz)");
+       sub.add_option("--title", a->title, "A line of text above the picture (repeat for more lines)");
        sub.add_option("--n-fft", a->n_fft, "FFT size (spectrogram, mel, mfcc, chroma)")->capture_default_str();
        sub.add_option("--hop", a->hop, "hop length in samples")->capture_default_str();
        sub.add_option("--n-mels", a->n_mels, "mel bands (mel, mfcc)")->capture_default_str();

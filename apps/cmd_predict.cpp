@@ -10,12 +10,14 @@
 
 #include "apps/command.h"
 #include "apps/train_common.h"
+#include "audio/features.h"
 #include "audio/io.h"
 #include "autograd/node.h"
 #include "autograd/reduce.h"
 #include "autograd/shape.h"
 #include "autograd/softmax.h"
 #include "autograd/views.h"
+#include "plot/heatmap.h"
 #include "tensor/safetensors.h"
 #include "train/training_checkpoint.h"
 
@@ -23,7 +25,7 @@ namespace fm::apps {
 namespace {
 
 struct PredictArgs {
-  std::string model, weights, classes;
+  std::string model, weights, classes, picture;
   std::vector<std::string> files;
   double window = 0;
   int64_t top = 3, n_classes = 0, sample_rate = 0;
@@ -42,6 +44,22 @@ std::string top_classes(const std::vector<float>& p, int64_t k, const std::vecto
     s += buf;
   }
   return s;
+}
+
+// The clip's log-mel spectrogram (n_fft 2048, hop 512, 128 mels, dB with top_db 80) under the
+// file's name and the model's answer, so a person can see what the model heard.
+void save_prediction_picture(const std::string& path, const Tensor& mono, int64_t sr, const std::string& file,
+                             const std::string& answer) {
+  audio::MelOptions o;
+  o.sample_rate = sr;
+  o.n_fft = 2048;
+  o.hop_length = 512;
+  o.n_mels = 128;
+  const Tensor mel = audio::MelSpectrogram(o)(mono);  // [n_mels, frames]
+  const Tensor db = squeeze(audio::amplitude_to_db(unsqueeze(mel, 0), 10.0, 1e-10, 0.0, 80.0), 0);
+  const std::string name = std::filesystem::path(file).filename().string();
+  plot::write_png(path, plot::with_caption(plot::readable_heatmap(db), {name + " (log-mel)", "predicted: " + answer}));
+  std::printf("  picture: %s\n", path.c_str());
 }
 
 int run_predict(const PredictArgs& a) {
@@ -98,7 +116,10 @@ int run_predict(const PredictArgs& a) {
     std::printf("%s (%.1f s)\n", file.c_str(), static_cast<double>(T) / sr);
     if (a.window <= 0) {
       const auto p = softmax(forward_audio(*model, x), 1).to_vector<float>();
-      std::printf("  %s\n", top_classes(p, a.top, classes).c_str());
+      const std::string answer = top_classes(p, a.top, classes);
+      std::printf("  %s\n", answer.c_str());
+      if (!a.picture.empty() && file == a.files.front())
+        save_prediction_picture(a.picture, select(x, 0, 0), sr, file, answer);
       continue;
     }
     const int64_t w = std::max<int64_t>(1, static_cast<int64_t>(a.window * sr));
@@ -122,7 +143,10 @@ int run_predict(const PredictArgs& a) {
                     static_cast<double>(std::min(starts[i] + w, T)) / sr);
       std::printf("  %-18s %s\n", span, top_classes(p, a.top, classes).c_str());
     }
-    std::printf("  %-18s %s\n", "mean", top_classes(mean(probs, {0}).to_vector<float>(), a.top, classes).c_str());
+    const std::string answer = top_classes(mean(probs, {0}).to_vector<float>(), a.top, classes);
+    std::printf("  %-18s %s\n", "mean", answer.c_str());
+    if (!a.picture.empty() && file == a.files.front())
+      save_prediction_picture(a.picture, select(x, 0, 0), sr, file, answer);
   }
   return 0;
 }
@@ -140,6 +164,7 @@ const Registration predict_cmd{{"predict", "Most probable classes of sound files
     sub.add_option("--n-classes", a->n_classes, "Number of classes (weights without a training state)");
     sub.add_option("--sample-rate", a->sample_rate, "The model's sample rate (default: the checkpoint's, or 22050)");
     sub.add_option("--threads", a->threads, "CPU threads (0: all)")->capture_default_str();
+    sub.add_option("--picture", a->picture, "PNG of the first file's log-mel spectrogram with the prediction");
     return [a] { return run_predict(*a); };
   }}};
 

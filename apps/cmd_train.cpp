@@ -25,7 +25,31 @@ struct TrainArgs {
   int threads = 0, workers = 0;
   int64_t checkpoint_every = 0;
   bool resume = false, overwrite = false, no_augment = false;
+  std::vector<std::string> settings;  // --set NAME=VALUE
 };
+
+// --set n_mels=64 / dropout=0.3 / conv1_channels=16 ...: the ModelConfig fields by name, the
+// rest as the model's own options (create_model names the valid ones when one is unknown).
+void apply_settings(models::ModelConfig& c, const std::vector<std::string>& settings) {
+  for (const std::string& s : settings) {
+    const size_t eq = s.find('=');
+    FM_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < s.size(), "--set expects NAME=VALUE, got '", s, "'");
+    const std::string name = s.substr(0, eq), text = s.substr(eq + 1);
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    FM_CHECK(used == text.size(), "--set ", name, ": '", text, "' is not a number");
+    if (name == "n_fft") c.n_fft = static_cast<int64_t>(v);
+    else if (name == "hop_length") c.hop_length = static_cast<int64_t>(v);
+    else if (name == "n_mels") c.n_mels = static_cast<int64_t>(v);
+    else if (name == "dropout") c.dropout = v;
+    else c.options[name] = v;
+  }
+}
 
 int run_train(const TrainArgs& a) {
   set_threads(a.threads);
@@ -57,6 +81,7 @@ int run_train(const TrainArgs& a) {
   models::ModelConfig config;
   config.n_classes = static_cast<int64_t>(train_data.classes.size());
   config.sample_rate = train_data.sample_rate;
+  apply_settings(config, a.settings);
   std::shared_ptr<nn::Module> model = models::create_model(a.model, config);
   model->to(device);
 
@@ -193,6 +218,8 @@ const Registration train_cmd{{"train", "Train a model on a rendered corpus or a 
     sub.add_option("--checkpoint-every", a->checkpoint_every,
                    "Also save a checkpoint every N steps within epochs (0: at the end of each epoch)")
         ->capture_default_str();
+    sub.add_option("--set", a->settings, "Model setting NAME=VALUE (n_mels, n_fft, hop_length, dropout or the "
+                   "model's own, e.g. conv1_channels); repeatable");
     sub.add_flag("--resume", a->resume, "Continue from OUT/checkpoint when there is one");
     sub.add_flag("--overwrite", a->overwrite, "Start afresh in an OUT that holds an earlier run (its files go)");
     sub.add_flag("--no-augment", a->no_augment, "Train without the recipe's augmentation");

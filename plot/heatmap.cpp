@@ -1,22 +1,21 @@
 #include "plot/heatmap.h"
 
-#include <stb/stb_image_write.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "autograd/views.h"
+#include "plot/canvas.h"
 #include "tensor/error.h"
 
 namespace fm::plot {
 namespace {
 
-using Rgb = std::array<double, 3>;
+using KnotRgb = std::array<double, 3>;
 
 // Entries 0, 16, ..., 240 and 255 of matplotlib's 256-entry tables.
 constexpr int kKnots = 17;
-constexpr std::array<Rgb, kKnots> kMagma = {{
+constexpr std::array<KnotRgb, kKnots> kMagma = {{
     {0.001462, 0.000466, 0.013866}, {0.039608, 0.031090, 0.133515}, {0.113094, 0.065492, 0.276784},
     {0.211718, 0.061992, 0.418647}, {0.316654, 0.071690, 0.485380}, {0.414709, 0.110431, 0.504662},
     {0.512831, 0.148179, 0.507648}, {0.613617, 0.181811, 0.498536}, {0.716387, 0.214982, 0.475290},
@@ -24,7 +23,7 @@ constexpr std::array<Rgb, kKnots> kMagma = {{
     {0.986700, 0.535582, 0.382210}, {0.996096, 0.653659, 0.446213}, {0.996898, 0.769591, 0.534892},
     {0.992440, 0.884330, 0.640099}, {0.987053, 0.991438, 0.749504},
 }};
-constexpr std::array<Rgb, kKnots> kViridis = {{
+constexpr std::array<KnotRgb, kKnots> kViridis = {{
     {0.267004, 0.004874, 0.329415}, {0.282327, 0.094955, 0.417331}, {0.278826, 0.175490, 0.483397},
     {0.258965, 0.251537, 0.524736}, {0.229739, 0.322361, 0.545706}, {0.199430, 0.387607, 0.554642},
     {0.172719, 0.448791, 0.557885}, {0.149039, 0.508051, 0.557250}, {0.127568, 0.566949, 0.550556},
@@ -94,10 +93,41 @@ Image heatmap(const Tensor& x, const HeatmapOptions& o) {
 }
 
 void write_heatmap_png(const std::string& path, const Tensor& x, const HeatmapOptions& o) {
-  const Image img = heatmap(x, o);
-  const int ok = stbi_write_png(path.c_str(), static_cast<int>(img.width), static_cast<int>(img.height), 3,
-                                img.rgb.data(), static_cast<int>(img.width * 3));
-  FM_CHECK(ok != 0, "write_heatmap_png: cannot write \"", path, "\"");
+  write_png(path, heatmap(x, o));
+}
+
+Image readable_heatmap(const Tensor& x, HeatmapOptions o) {
+  FM_CHECK(x.dim() == 2, "readable_heatmap: expected a 2-D tensor, got ", x.dim(), " dims");
+  o.scale_y = std::max<int64_t>(1, 256 / std::max<int64_t>(1, x.sizes()[0]));
+  o.scale_x = std::max<int64_t>(1, 512 / std::max<int64_t>(1, x.sizes()[1]));
+  return heatmap(x, o);
+}
+
+namespace {
+Canvas to_canvas(const Image& img) {
+  Canvas cv(static_cast<int>(img.width), static_cast<int>(img.height));
+  cv.pixels() = img.rgb;
+  return cv;
+}
+}  // namespace
+
+Image with_caption(const Image& img, const std::vector<std::string>& lines, int scale) {
+  FM_CHECK(scale >= 1 && scale <= 8, "with_caption: scale must be 1..8, got ", scale);
+  FM_CHECK(img.width > 0 && img.height > 0, "with_caption: empty picture");
+  const int pad = 4 * scale, line_h = Canvas::kTextHeight * scale;
+  int width = static_cast<int>(img.width);
+  for (const auto& l : lines) width = std::max(width, Canvas::text_width(l, scale) + 2 * pad);
+  const int band = lines.empty() ? 0 : pad * 2 + line_h * static_cast<int>(lines.size());
+  Canvas cv(width, band + static_cast<int>(img.height));
+  for (size_t i = 0; i < lines.size(); ++i)
+    cv.text(pad, pad + line_h * static_cast<int>(i), lines[i], {0, 0, 0}, false, scale);
+  cv.blit(to_canvas(img), 0, band);
+  return {cv.width(), cv.height(), std::move(cv.pixels())};
+}
+
+void write_png(const std::string& path, const Image& img) {
+  FM_CHECK(img.width > 0 && img.height > 0, "write_png: empty picture for '", path, "'");
+  to_canvas(img).write_png(path, "write_png");
 }
 
 }  // namespace fm::plot

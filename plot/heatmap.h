@@ -37,4 +37,15 @@ Image heatmap(const Tensor& x, const HeatmapOptions& o = {});
 // Writes heatmap(x, o) to `path` as PNG; throws naming the path if it cannot be written.
 void write_heatmap_png(const std::string& path, const Tensor& x, const HeatmapOptions& o = {});
 
+// heatmap() with small axes enlarged (to about 256 rows and 512 columns) so that a chromagram or
+// a short clip is still visible; what `fermata features` and `fermata predict` draw.
+Image readable_heatmap(const Tensor& x, HeatmapOptions o = {});
+
+// The picture under a white band holding `lines` of black text (font pixels `scale` wide), at
+// least as wide as the longest line: a title, or a model's prediction for the example shown.
+Image with_caption(const Image& img, const std::vector<std::string>& lines, int scale = 2);
+
+// Writes `img` to `path` as PNG; throws naming the path if it cannot be written.
+void write_png(const std::string& path, const Image& img);
+
 }  // namespace fm::plot

@@ -4,85 +4,12 @@
 #include <cmath>
 #include <cstdio>
 
+#include "plot/canvas.h"
 #include "tensor/error.h"
-
-// stb_image_write's implementation is in the stb library we link (Debian's libstb), so only
-// the declarations are included here.
-#include <stb/stb_image_write.h>
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#include <stb/stb_easy_font.h>
-#pragma GCC diagnostic pop
 
 namespace fm::plot {
 
 namespace {
-
-struct Rgb {
-  uint8_t r, g, b;
-};
-Rgb rgb(uint32_t c) { return {static_cast<uint8_t>(c >> 16), static_cast<uint8_t>(c >> 8), static_cast<uint8_t>(c)}; }
-
-class Canvas {
- public:
-  Canvas(int w, int h) : w_(w), h_(h), px_(static_cast<size_t>(w) * h * 3, 255) {}
-  void set(int x, int y, Rgb c) {
-    if (x < 0 || y < 0 || x >= w_ || y >= h_) return;
-    uint8_t* p = &px_[(static_cast<size_t>(y) * w_ + x) * 3];
-    p[0] = c.r, p[1] = c.g, p[2] = c.b;
-  }
-  void rect(int x0, int y0, int x1, int y1, Rgb c) {  // inclusive corners
-    for (int y = std::min(y0, y1); y <= std::max(y0, y1); ++y)
-      for (int x = std::min(x0, x1); x <= std::max(x0, x1); ++x) set(x, y, c);
-  }
-  // Bresenham, `thick` pixels wide.
-  void line(int x0, int y0, int x1, int y1, Rgb c, int thick = 1) {
-    const int dx = std::abs(x1 - x0), dy = -std::abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
-    int err = dx + dy;
-    for (;;) {
-      rect(x0 - (thick - 1) / 2, y0 - (thick - 1) / 2, x0 + thick / 2, y0 + thick / 2, c);
-      if (x0 == x1 && y0 == y1) break;
-      const int e2 = 2 * err;
-      if (e2 >= dy) err += dy, x0 += sx;
-      if (e2 <= dx) err += dx, y0 += sy;
-    }
-  }
-  // Text with its top-left corner at (x, y); vertical text runs bottom to top from (x, y).
-  void text(int x, int y, const std::string& s, Rgb c, bool vertical = false) {
-    std::string t = printable(s);
-    // up to ~10 segments a glyph, 64 bytes each: too small a buffer silently drops segments
-    std::vector<char> buf(t.size() * 1024 + 64);
-    const int quads = stb_easy_font_print(0, 0, t.data(), nullptr, buf.data(), static_cast<int>(buf.size()));
-    for (int q = 0; q < quads; ++q) {
-      const float* v0 = reinterpret_cast<const float*>(buf.data() + q * 64);
-      const float* v2 = reinterpret_cast<const float*>(buf.data() + q * 64 + 32);
-      const int qx0 = static_cast<int>(v0[0]), qy0 = static_cast<int>(v0[1]);
-      const int qx1 = static_cast<int>(v2[0]) - 1, qy1 = static_cast<int>(v2[1]) - 1;
-      if (vertical) rect(x + qy0, y - qx0, x + qy1, y - qx1, c);
-      else rect(x + qx0, y + qy0, x + qx1, y + qy1, c);
-    }
-  }
-  static int text_width(const std::string& s) {
-    std::string t = printable(s);
-    return stb_easy_font_width(t.data());
-  }
-  void blit(const Canvas& o, int ox) {
-    for (int y = 0; y < o.h_; ++y)
-      std::copy_n(&o.px_[static_cast<size_t>(y) * o.w_ * 3], o.w_ * 3, &px_[(static_cast<size_t>(y) * w_ + ox) * 3]);
-  }
-  std::vector<uint8_t>& pixels() { return px_; }
-
- private:
-  static std::string printable(const std::string& s) {
-    std::string t = s;
-    for (char& ch : t)
-      if (ch < 32 || ch > 126) ch = '?';
-    return t;
-  }
-  int w_, h_;
-  std::vector<uint8_t> px_;
-};
 
 std::string tick_label(double v, double step) {
   char buf[32];
@@ -206,10 +133,9 @@ std::vector<uint8_t> render_line_charts(const std::vector<Chart>& charts, int wi
 }
 
 void save_line_charts(const std::string& path, const std::vector<Chart>& charts, int width, int height) {
-  const std::vector<uint8_t> px = render_line_charts(charts, width, height);
-  const int w = width * static_cast<int>(charts.size());
-  FM_CHECK(stbi_write_png(path.c_str(), w, height, 3, px.data(), w * 3) != 0, "save_line_charts: cannot write '",
-           path, "'");
+  Canvas all(width * static_cast<int>(charts.size()), height);
+  all.pixels() = render_line_charts(charts, width, height);
+  all.write_png(path, "save_line_charts");
 }
 
 }  // namespace fm::plot

@@ -73,6 +73,33 @@ TEST(PlotHeatmap, WritesAPng) {
   EXPECT_EQ(b[25], 2);      // colour type: RGB
 }
 
+TEST(PlotHeatmap, CaptionBandAboveThePicture) {
+  const Image img = heatmap(reshape(arange(0, 6, 1, {.dtype = DType::Float32}), {2, 3}), {.scale_x = 10, .scale_y = 10});
+  const Image cap = with_caption(img, {"predicted: rock 0.900", "x"}, 2);
+  // the band is 2 lines of 24 px plus 16 px of padding; wider than 30 px to hold the text
+  EXPECT_EQ(cap.height, img.height + 2 * 24 + 16);
+  EXPECT_GT(cap.width, img.width);
+  // the picture sits unchanged at the band's bottom-left
+  const int64_t band = cap.height - img.height;
+  for (int64_t y = 0; y < img.height; ++y)
+    for (int64_t x = 0; x < img.width * 3; ++x)
+      ASSERT_EQ(cap.rgb[((band + y) * cap.width) * 3 + x], img.rgb[y * img.width * 3 + x]) << y << "," << x;
+  // the band holds black text on white
+  int black = 0, white = 0;
+  for (int64_t i = 0; i < band * cap.width * 3; i += 3) {
+    black += cap.rgb[i] == 0 && cap.rgb[i + 1] == 0 && cap.rgb[i + 2] == 0;
+    white += cap.rgb[i] == 255 && cap.rgb[i + 1] == 255 && cap.rgb[i + 2] == 255;
+  }
+  EXPECT_GT(black, 100);
+  EXPECT_EQ(black + white, band * cap.width);
+  // no lines: the picture itself
+  EXPECT_EQ(with_caption(img, {}).rgb, img.rgb);
+  // readable_heatmap enlarges a 12 x 40 chromagram to >= 256 rows and >= 480 columns
+  const Image big = readable_heatmap(zeros({12, 40}));
+  EXPECT_EQ(big.height, 12 * 21);
+  EXPECT_EQ(big.width, 40 * 12);
+}
+
 TEST(PlotHeatmap, Errors) {
   EXPECT_THROW_MSG(heatmap(zeros({5})), "2-D");
   EXPECT_THROW_MSG(write_heatmap_png("/nonexistent-dir/x.png", zeros({2, 2})), "cannot write");
