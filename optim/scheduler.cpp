@@ -138,6 +138,10 @@ void OneCycleLR::step() {
   LRScheduler::step();
   if (o_.cycle_momentum) opt_.set_momentum(momentum_at(last_epoch_));
 }
+void OneCycleLR::set_last_epoch(int64_t e) {
+  LRScheduler::set_last_epoch(e);
+  if (o_.cycle_momentum && e >= 0) opt_.set_momentum(momentum_at(e));
+}
 
 // ---------------- plateau ----------------
 

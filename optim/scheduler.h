@@ -17,8 +17,9 @@ class LRScheduler {
   int64_t last_epoch() const { return last_epoch_; }
   double last_lr() const { return opt_.lr(); }
   double base_lr() const { return base_lr_; }
-  // For checkpoints: the epoch counter is the whole state of the closed-form schedules.
-  void set_last_epoch(int64_t e);
+  // For checkpoints: the epoch counter is the whole state of the closed-form schedules; a
+  // schedule that sets more than the rate in step() (OneCycleLR's momentum) restores it too.
+  virtual void set_last_epoch(int64_t e);
 
  protected:
   // The rate at `epoch` (closed form).
@@ -99,6 +100,7 @@ class OneCycleLR : public LRScheduler {
  public:
   OneCycleLR(Optimizer& opt, double max_lr, int64_t total_steps, OneCycleOptions o = {});
   void step() override;
+  void set_last_epoch(int64_t e) override;
  protected:
   double lr_at(int64_t e) const override;
   double momentum_at(int64_t e) const;

@@ -133,13 +133,6 @@ TrainState load_training_checkpoint(const std::string& prefix, nn::Module& model
   } catch (const Error& e) {
     fail("cannot load checkpoint '", weights, "': ", e.what());
   }
-  // LRScheduler::set_last_epoch sets the rate only; stepping into the epoch instead also
-  // restores what a scheduler's step() sets besides (OneCycleLR's momentum)
-  if (sched && sched->last_epoch() > 0) {
-    const int64_t e = sched->last_epoch();
-    sched->set_last_epoch(e - 1);
-    sched->step();
-  }
   return s;
 }
 

@@ -59,6 +59,19 @@ TEST(Checkpoint, ResumeContinuesExactlyAsAnUninterruptedRun) {
   std::filesystem::remove_all(dir);
 }
 
+// A restored one-cycle schedule must bring back the momentum (Adam's beta1) its step() cycles,
+// not only the rate: a resumed run would otherwise train with the wrong beta1.
+TEST(Checkpoint, OneCycleSetLastEpochRestoresTheMomentum) {
+  Tensor w = zeros({3}, {.requires_grad = true});
+  optim::Adam stepped({w}, {.lr = 0.01}), restored({w}, {.lr = 0.01});
+  optim::OneCycleLR a(stepped, 0.1, 20), b(restored, 0.1, 20);
+  for (int i = 0; i < 7; ++i) a.step();
+  b.set_last_epoch(7);
+  EXPECT_EQ(restored.lr(), stepped.lr());
+  EXPECT_EQ(restored.momentum(), stepped.momentum());
+  EXPECT_NE(stepped.momentum(), 0.95);  // the cycle has moved it off max_momentum
+}
+
 TEST(Checkpoint, MismatchedPairIsRejectedWithoutChangingTheModel) {
   const auto dir = std::filesystem::temp_directory_path() / "fermata_ckpt_pair";
   std::filesystem::create_directories(dir);
