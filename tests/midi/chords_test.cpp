@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "data/mma.h"
 #include "midi/chords.h"
 #include "midi/notes.h"
 #include "midi/smf.h"
@@ -221,7 +222,7 @@ TEST(Chords, SegmentSweepAgreesWithOneWindowAtATime) {
 // MMA (the accompaniment generator the corpora use) renders every chord we name in its syntax,
 // with slash chords as inversions; we read its MIDI back and recognise each bar.
 TEST(Chords, MmaRendersEveryChordWeNameAndWeRecogniseIt) {
-  if (std::system("mma -v > /dev/null 2>&1") != 0) GTEST_SKIP() << "mma is not installed";
+  if (!fm::data::mma_available()) GTEST_SKIP() << "mma is not installed (Debian package mma)";
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("fermata_chords_mma_" + std::to_string(::getpid()));
   fs::create_directories(dir);

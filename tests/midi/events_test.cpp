@@ -4,22 +4,14 @@
 
 #include "midi/events.h"
 #include "midi/notes.h"
+#include "midi/note_helpers.h"
 #include "support/test_support.h"
 
 using namespace fm::midi;
 
 namespace {
 
-Note make(int pitch, double on, double off, int vel = 100, bool drum = false) {
-  Note n;
-  n.pitch = pitch;
-  n.onset = on;
-  n.offset = off;
-  n.velocity = vel;
-  n.is_drum = drum;
-  n.channel = drum ? 9 : 0;
-  return n;
-}
+using fm::midi::testing::make;
 
 // Random notes with no two notes of one pitch overlapping after quantisation (the condition
 // for an exact round trip, see events.h): each pitch is a chain of notes and gaps.

@@ -4,22 +4,14 @@
 
 #include "midi/notes.h"
 #include "midi/piano_roll.h"
+#include "midi/note_helpers.h"
 #include "support/test_support.h"
 
 using namespace fm::midi;
 
 namespace {
 
-Note make(int pitch, double on, double off, int vel = 100, bool drum = false) {
-  Note n;
-  n.pitch = pitch;
-  n.onset = on;
-  n.offset = off;
-  n.velocity = vel;
-  n.is_drum = drum;
-  n.channel = drum ? 9 : 0;
-  return n;
-}
+using fm::midi::testing::make;
 
 float at(const fm::Tensor& roll, int64_t frame, int pitch) {
   return roll.to_vector<float>()[frame * kPianoKeys + (pitch - kPianoMinPitch)];
