@@ -43,8 +43,10 @@ void check_model(const std::string& name, nn::UnaryModule& model) {
   loss.backward();
   // Some gradients are zero in exact arithmetic: a conv bias (or HarmonicCNN's input_bn) feeding
   // a training-mode BatchNorm, which removes any per-channel shift and scale. Both sides then
-  // hold rounding noise (~1e-8), so those are compared on the scale of the model's largest
-  // gradient.
+  // hold float32 rounding noise (~1e-7 of the largest gradient) whose value depends on the order
+  // of the sums (OpenBLAS's AVX2 and AVX-512 kernels differ), so for those only the size is
+  // checked: below 1e-5 of the model's largest gradient. The others are compared on the scale
+  // of the largest gradient.
   double grad_scale = 0;
   for (const auto& [k, v] : file)
     if (k.rfind(name + ".grad.", 0) == 0) grad_scale = std::max(grad_scale, max_abs(v));
@@ -54,7 +56,11 @@ void check_model(const std::string& name, nn::UnaryModule& model) {
     ASSERT_TRUE(file.count(key)) << "PyTorch has no gradient for " << k;
     ASSERT_TRUE(p.grad().defined()) << "no gradient for " << k;
     const Tensor& want = file.at(key);
-    EXPECT_TRUE(near_rel(p.grad(), want, std::max(max_abs(want), 1e-2 * grad_scale))) << "gradient of " << k;
+    const double noise = 1e-5 * grad_scale;
+    if (max_abs(want) <= noise)
+      EXPECT_LE(max_abs(p.grad()), noise) << "gradient of " << k << ", zero in exact arithmetic";
+    else
+      EXPECT_TRUE(near_rel(p.grad(), want, std::max(max_abs(want), 1e-2 * grad_scale))) << "gradient of " << k;
     ++checked;
   }
   int64_t in_file = 0;
