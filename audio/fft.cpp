@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "autograd/views.h"
+#include "kernels/cuda/ops.h"
+#include "kernels/elementwise.h"
 #include "tensor/dtype.h"
 #include "tensor/factory.h"
 
@@ -71,6 +73,17 @@ std::vector<double> multiplicity(int64_t n) {
   return c;
 }
 
+// The per-bin scale as a [bins, 1] tensor on `like`'s device, to multiply a [..., bins, 2]
+// spectrum with (CUDA tensors: the CPU paths scale in their own loops).
+Tensor scale_column(const std::vector<double>& scale, const Tensor& like) {
+  const auto bins = static_cast<int64_t>(scale.size());
+  return to(from_vector(scale, {bins, 1}), like.dtype(), like.device());
+}
+
+bool all_ones(const std::vector<double>& s) {
+  return std::all_of(s.begin(), s.end(), [](double v) { return v == 1.0; });
+}
+
 }  // namespace
 
 template <class T>
@@ -111,13 +124,19 @@ template void rfft_batch<double>(const double*, double*, int64_t, int64_t);
 template void c2r_batch<float>(const float*, float*, int64_t, int64_t);
 template void c2r_batch<double>(const double*, double*, int64_t, int64_t);
 
-Tensor rfft_scaled(const Tensor& x0, const std::vector<double>& scale0) {
-  FM_CHECK(x0.dim() >= 1, "rfft: expected at least 1 dim, got shape ", shape_str(x0.sizes()));
-  FM_CHECK(x0.device().is_cpu(), "rfft: only CPU tensors are supported");
-  const int64_t n = x0.sizes().back();
-  FM_CHECK(n >= 1, "rfft: signal length must be positive, got shape ", shape_str(x0.sizes()));
+namespace {
+
+// The scaled transforms without autograd, on the input's device: FFTW for CPU tensors,
+// kernels/cuda/fft.cu for CUDA ones.
+Tensor rfft_raw(const Tensor& x0, const std::vector<double>& scale, int64_t n) {
+#ifdef FERMATA_WITH_CUDA
+  if (x0.device().is_cuda()) {
+    const Tensor y = kernels::cuda::rfft(x0);
+    return all_ones(scale) ? y : kernels::binary(kernels::BinaryOp::Mul, y, scale_column(scale, y));
+  }
+#endif
+  FM_CHECK(x0.device().is_cpu(), "rfft: expected a CPU or CUDA tensor, got ", x0.describe());
   const int64_t bins = n / 2 + 1;
-  const std::vector<double> scale = ones_or(scale0, bins, "rfft");
   const Tensor x = contiguous_raw(x0);
   const int64_t batch = x.numel() / n;
   Shape os = x.sizes();
@@ -127,7 +146,7 @@ Tensor rfft_scaled(const Tensor& x0, const std::vector<double>& scale0) {
   dispatch_floating(x.dtype(), "rfft", [&]<class T>() {
     T* out = y.data_ptr<T>();
     rfft_batch<T>(x.data_ptr<T>(), out, batch, n);
-    if (std::all_of(scale.begin(), scale.end(), [](double v) { return v == 1.0; })) return;
+    if (all_ones(scale)) return;
 #pragma omp parallel for schedule(static) if (batch * bins > 16384)
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t k = 0; k < bins; ++k) {
@@ -135,24 +154,17 @@ Tensor rfft_scaled(const Tensor& x0, const std::vector<double>& scale0) {
         out[(b * bins + k) * 2 + 1] *= static_cast<T>(scale[k]);
       }
   });
-  if (autograd::any_requires_grad({x0})) {
-    autograd::record("RfftBackward", {x0}, {y}, [n, scale](const autograd::tensor_list& g) {
-      std::vector<double> s = scale;
-      const auto c = multiplicity(n);
-      for (size_t k = 0; k < s.size(); ++k) s[k] /= c[k];
-      return autograd::tensor_list{c2r_scaled(g[0], n, s)};
-    });
-  }
   return y;
 }
 
-Tensor c2r_scaled(const Tensor& z0, int64_t n, const std::vector<double>& scale0) {
+Tensor c2r_raw(const Tensor& z0, const std::vector<double>& scale, int64_t n) {
+#ifdef FERMATA_WITH_CUDA
+  if (z0.device().is_cuda())
+    return kernels::cuda::c2r(
+        all_ones(scale) ? z0 : kernels::binary(kernels::BinaryOp::Mul, z0, scale_column(scale, z0)), n);
+#endif
+  FM_CHECK(z0.device().is_cpu(), "irfft: expected a CPU or CUDA tensor, got ", z0.describe());
   const int64_t bins = n / 2 + 1;
-  FM_CHECK(n >= 1, "irfft: output length must be positive, got ", n);
-  FM_CHECK(z0.dim() >= 2 && z0.sizes().back() == 2 && z0.sizes()[z0.dim() - 2] == bins, "irfft: expected [..., ",
-           bins, ", 2] for n = ", n, ", got shape ", shape_str(z0.sizes()));
-  FM_CHECK(z0.device().is_cpu(), "irfft: only CPU tensors are supported");
-  const std::vector<double> scale = ones_or(scale0, bins, "irfft");
   const Tensor z = contiguous_raw(z0);
   const int64_t batch = z.numel() / (bins * 2);
   Shape os(z.sizes().begin(), z.sizes().end() - 2);
@@ -170,6 +182,35 @@ Tensor c2r_scaled(const Tensor& z0, int64_t n, const std::vector<double>& scale0
       }
     c2r_batch<T>(scaled.data(), y.data_ptr<T>(), batch, n);
   });
+  return y;
+}
+
+}  // namespace
+
+Tensor rfft_scaled(const Tensor& x0, const std::vector<double>& scale0) {
+  FM_CHECK(x0.dim() >= 1, "rfft: expected at least 1 dim, got shape ", shape_str(x0.sizes()));
+  const int64_t n = x0.sizes().back();
+  FM_CHECK(n >= 1, "rfft: signal length must be positive, got shape ", shape_str(x0.sizes()));
+  const std::vector<double> scale = ones_or(scale0, n / 2 + 1, "rfft");
+  Tensor y = rfft_raw(x0, scale, n);
+  if (autograd::any_requires_grad({x0})) {
+    autograd::record("RfftBackward", {x0}, {y}, [n, scale](const autograd::tensor_list& g) {
+      std::vector<double> s = scale;
+      const auto c = multiplicity(n);
+      for (size_t k = 0; k < s.size(); ++k) s[k] /= c[k];
+      return autograd::tensor_list{c2r_scaled(g[0], n, s)};
+    });
+  }
+  return y;
+}
+
+Tensor c2r_scaled(const Tensor& z0, int64_t n, const std::vector<double>& scale0) {
+  const int64_t bins = n / 2 + 1;
+  FM_CHECK(n >= 1, "irfft: output length must be positive, got ", n);
+  FM_CHECK(z0.dim() >= 2 && z0.sizes().back() == 2 && z0.sizes()[z0.dim() - 2] == bins, "irfft: expected [..., ",
+           bins, ", 2] for n = ", n, ", got shape ", shape_str(z0.sizes()));
+  const std::vector<double> scale = ones_or(scale0, bins, "irfft");
+  Tensor y = c2r_raw(z0, scale, n);
   if (autograd::any_requires_grad({z0})) {
     autograd::record("IrfftBackward", {z0}, {y}, [n, scale](const autograd::tensor_list& g) {
       std::vector<double> s = scale;

@@ -2,6 +2,7 @@
 // once; blocks are split across OpenMP threads (the result does not depend on the split).
 #include "kernels/dropout.h"
 
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "tensor/philox.h"
 #include "tensor/strided_loop.h"
@@ -9,6 +10,7 @@
 namespace fm::kernels {
 
 std::pair<Tensor, Tensor> dropout(const Tensor& x, double p, uint64_t seed, uint64_t base) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::dropout(x, p, seed, base));
   require_cpu("dropout", {&x});
   FM_CHECK(p >= 0 && p < 1, "dropout: kernel needs 0 <= p < 1, got ", p);
   const Tensor xc = contiguous_raw(x);

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/norm.h"
 #include "tensor/strided_loop.h"
@@ -197,6 +198,7 @@ void check_bn_input(const char* op, const Tensor& x) {
 
 std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x0) {
   const char* op = "batch_norm_stats";
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x0}), cuda::batch_norm_stats(x0));
   require_cpu(op, {&x0});
   check_bn_input(op, x0);
   const Tensor x = contiguous_raw(x0);
@@ -211,6 +213,7 @@ std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x0) {
 Tensor batch_norm_apply(const Tensor& x0, const Tensor& mean0, const Tensor& invstd0, const Tensor& weight0,
                         const Tensor& bias0) {
   const char* op = "batch_norm";
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x0, &mean0, &invstd0}), cuda::batch_norm_apply(x0, mean0, invstd0, weight0, bias0));
   require_cpu(op, {&x0, &mean0, &invstd0});
   check_bn_input(op, x0);
   const Tensor x = contiguous_raw(x0);
@@ -239,6 +242,8 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& g0, const T
                                                        bool training, bool need_x, bool need_weight,
                                                        bool need_bias) {
   const char* op = "batch_norm_backward";
+  FM_CUDA_DISPATCH(cuda::any_cuda({&g0, &x0, &mean0, &invstd0}),
+                   cuda::batch_norm_backward(g0, x0, mean0, invstd0, weight0, training, need_x, need_weight, need_bias));
   require_cpu(op, {&g0, &x0, &mean0, &invstd0});
   check_bn_input(op, x0);
   FM_CHECK(g0.sizes() == x0.sizes(), op, ": gradient ", g0.describe(), " and input ", x0.describe(),
@@ -314,6 +319,7 @@ LnGeom ln_geom(const Tensor& x, int64_t k, const char* op) {
 std::tuple<Tensor, Tensor, Tensor> layer_norm(const Tensor& x0, int64_t k, const Tensor& weight0,
                                               const Tensor& bias0, double eps) {
   const char* op = "layer_norm";
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x0}), cuda::layer_norm(x0, k, weight0, bias0, eps));
   require_cpu(op, {&x0});
   FM_CHECK(is_floating(x0.dtype()), op, ": expected a floating-point input, got ", x0.describe());
   const Tensor x = contiguous_raw(x0);
@@ -366,6 +372,8 @@ std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& g0, const T
                                                        const Tensor& rstd0, const Tensor& weight0, int64_t k,
                                                        bool need_x, bool need_weight, bool need_bias) {
   const char* op = "layer_norm_backward";
+  FM_CUDA_DISPATCH(cuda::any_cuda({&g0, &x0, &mean0, &rstd0}),
+                   cuda::layer_norm_backward(g0, x0, mean0, rstd0, weight0, k, need_x, need_weight, need_bias));
   require_cpu(op, {&g0, &x0, &mean0, &rstd0});
   FM_CHECK(g0.sizes() == x0.sizes(), op, ": gradient ", g0.describe(), " and input ", x0.describe(),
            " differ in shape");

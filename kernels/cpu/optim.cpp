@@ -2,6 +2,7 @@
 // torch/optim/{adam,adamw,sgd,rmsprop}.py step by step, in the parameter's precision.
 #include <cmath>
 
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/optim.h"
 #include "tensor/strided_loop.h"
@@ -31,6 +32,7 @@ T* ptr(const Tensor& t) {
 
 void adam_step(const Tensor& param, const Tensor& grad0, const Tensor& m, const Tensor& v, const Tensor& vmax,
                const AdamHyper& h) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&param, &grad0, &m, &v, &vmax}), cuda::adam_step(param, grad0, m, v, vmax, h));
   const Tensor grad = contiguous_raw(to_raw(grad0, param.dtype(), param.device()));
   check_same("adam", param, {&grad, &m, &v, &vmax});
   FM_CHECK(!h.amsgrad || vmax.defined(), "adam: amsgrad needs the max_exp_avg_sq state");
@@ -73,6 +75,7 @@ void adam_step(const Tensor& param, const Tensor& grad0, const Tensor& m, const 
 }
 
 void sgd_step(const Tensor& param, const Tensor& grad0, const Tensor& buf, const SgdHyper& h) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&param, &grad0, &buf}), cuda::sgd_step(param, grad0, buf, h));
   const Tensor grad = contiguous_raw(to_raw(grad0, param.dtype(), param.device()));
   check_same("sgd", param, {&grad, &buf});
   FM_CHECK(h.momentum == 0 || buf.defined(), "sgd: momentum needs a momentum buffer");
@@ -99,6 +102,8 @@ void sgd_step(const Tensor& param, const Tensor& grad0, const Tensor& buf, const
 
 void rmsprop_step(const Tensor& param, const Tensor& grad0, const Tensor& sq, const Tensor& gavg,
                   const Tensor& buf, const RmspropHyper& h) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&param, &grad0, &sq, &gavg, &buf}),
+                   cuda::rmsprop_step(param, grad0, sq, gavg, buf, h));
   const Tensor grad = contiguous_raw(to_raw(grad0, param.dtype(), param.device()));
   check_same("rmsprop", param, {&grad, &sq, &gavg, &buf});
   const int64_t n = param.numel();

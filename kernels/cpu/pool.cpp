@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/pool.h"
 #include "tensor/strided_loop.h"
@@ -90,6 +91,7 @@ void for_planes(int64_t planes, int64_t work_per_plane, F&& f) {
 }  // namespace
 
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const PoolAxis& h, const PoolAxis& w) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::max_pool2d(x, h, w));
   check_input("max_pool2d", x, h, w);
   const int64_t N = x.size(0), C = x.size(1), H = h.in, W = w.in, Ho = h.out(), Wo = w.out();
   const Tensor xc = contiguous_raw(x);
@@ -167,6 +169,7 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const PoolAxis& h, const P
 }
 
 Tensor avg_pool2d(const Tensor& x, const PoolAxis& h, const PoolAxis& w) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::avg_pool2d(x, h, w));
   check_input("avg_pool2d", x, h, w);
   const int64_t N = x.size(0), C = x.size(1), H = h.in, W = w.in, Ho = h.out(), Wo = w.out();
   const Tensor xc = contiguous_raw(x);
@@ -196,6 +199,7 @@ Tensor avg_pool2d(const Tensor& x, const PoolAxis& h, const PoolAxis& w) {
 }
 
 Tensor avg_pool2d_backward(const Tensor& gy, const PoolAxis& h, const PoolAxis& w) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&gy}), cuda::avg_pool2d_backward(gy, h, w));
   require_cpu("avg_pool2d_backward", {&gy});
   const int64_t N = gy.size(0), C = gy.size(1), H = h.in, W = w.in, Ho = h.out(), Wo = w.out();
   FM_CHECK(gy.dim() == 4 && gy.size(2) == Ho && gy.size(3) == Wo, "avg_pool2d_backward: gradient ", gy.describe(),
@@ -227,6 +231,7 @@ Tensor avg_pool2d_backward(const Tensor& gy, const PoolAxis& h, const PoolAxis& 
 }
 
 Tensor plane_gather(const Tensor& x, const Tensor& idx) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x, &idx}), cuda::plane_gather(x, idx));
   require_cpu("max_pool (gather)", {&x, &idx});
   const int64_t N = x.size(0), C = x.size(1), HW = x.size(2) * x.size(3), O = idx.size(2) * idx.size(3);
   const Tensor xc = contiguous_raw(x), ic = contiguous_raw(idx);
@@ -243,6 +248,7 @@ Tensor plane_gather(const Tensor& x, const Tensor& idx) {
 }
 
 Tensor plane_scatter_add(const Tensor& g, const Tensor& idx, int64_t H, int64_t W) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&g, &idx}), cuda::plane_scatter_add(g, idx, H, W));
   require_cpu("max_pool_backward", {&g, &idx});
   const int64_t N = g.size(0), C = g.size(1), HW = H * W, O = idx.size(2) * idx.size(3);
   const Tensor gc = contiguous_raw(g), ic = contiguous_raw(idx);

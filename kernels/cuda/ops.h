@@ -5,6 +5,7 @@
 // which, in a CUDA build, returns cuda::op(...) for CUDA tensors; in a build without CUDA it
 // is nothing (no CUDA tensor can exist there). Ops without a CUDA kernel keep require_cpu(),
 // whose error names the device.
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,10 @@
 
 namespace fm::kernels {
 enum class ReduceOp;
+struct PoolAxis;
+struct AdamHyper;
+struct SgdHyper;
+struct RmspropHyper;
 }
 
 namespace fm::kernels::cuda {
@@ -46,5 +51,69 @@ Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t dim, bool log)
 void mm_into(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, double beta);
 Tensor mm(const Tensor& a, const Tensor& b);
 Tensor bmm(const Tensor& a, const Tensor& b);
+// kernels/pool.h
+std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const PoolAxis& h, const PoolAxis& w);
+Tensor avg_pool2d(const Tensor& x, const PoolAxis& h, const PoolAxis& w);
+Tensor avg_pool2d_backward(const Tensor& gy, const PoolAxis& h, const PoolAxis& w);
+Tensor plane_gather(const Tensor& x, const Tensor& idx);
+Tensor plane_scatter_add(const Tensor& g, const Tensor& idx, int64_t H, int64_t W);
+// kernels/dropout.h
+std::pair<Tensor, Tensor> dropout(const Tensor& x, double p, uint64_t seed, uint64_t base);
+// kernels/optim.h
+void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+               const Tensor& max_exp_avg_sq, const AdamHyper& h);
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdHyper& h);
+void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
+                  const Tensor& momentum_buffer, const RmspropHyper& h);
+// kernels/norm.h
+std::pair<Tensor, Tensor> batch_norm_stats(const Tensor& x);
+Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& weight,
+                        const Tensor& bias);
+std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& mean,
+                                                       const Tensor& invstd, const Tensor& weight, bool training,
+                                                       bool need_x, bool need_weight, bool need_bias);
+std::tuple<Tensor, Tensor, Tensor> layer_norm(const Tensor& x, int64_t normalized_dims, const Tensor& weight,
+                                              const Tensor& bias, double eps);
+std::tuple<Tensor, Tensor, Tensor> layer_norm_backward(const Tensor& g, const Tensor& x, const Tensor& mean,
+                                                       const Tensor& rstd, const Tensor& weight,
+                                                       int64_t normalized_dims, bool need_x, bool need_weight,
+                                                       bool need_bias);
+
+// audio/fft.h's raw transforms along the last dim: x [..., n] -> [..., n/2 + 1, 2] and back.
+Tensor rfft(const Tensor& x);
+Tensor c2r(const Tensor& z, int64_t n);
+
+}  // namespace fm::kernels::cuda
+namespace fm::kernels {
+struct ConvGeometry;
+}
+namespace fm::kernels::cuda {
+// kernels/conv.h
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeometry& g);
+Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, const ConvGeometry& g);
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeometry& g);
+Tensor conv2d_bias_grad(const Tensor& gy);
+
+// kernels/index.h
+void check_index_range(const char* op, const Tensor& index, int64_t size, int64_t dim, const std::string& context);
+// (min, max) of a non-empty int64 CUDA tensor, reduced on the device; two values reach the host.
+std::pair<int64_t, int64_t> index_min_max(const char* op, const Tensor& index);
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+void scatter_(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src, bool accumulate);
+void scatter_value_(const Tensor& out, int64_t dim, const Tensor& index, double value);
+void index_add_(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src, double alpha);
+// kernels/loss.h
+std::pair<Tensor, Tensor> cross_entropy_rows(const Tensor& x, const Tensor& t, const Tensor& wt);
+Tensor cross_entropy_rows_backward(const Tensor& g, const Tensor& x, const Tensor& t, const Tensor& wt,
+                                   const Tensor& lse);
+// kernels/shape.h
+Tensor cat(const std::vector<Tensor>& ts, int64_t dim, DType dtype);
+Tensor flip(const Tensor& x, const std::vector<bool>& flip);
+Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims);
+Tensor pad_constant(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& pads, double value);
+Tensor tril_triu(const Tensor& x, int64_t diagonal, bool lower);
+Tensor one_hot(const Tensor& indices, int64_t num_classes);
+Tensor unfold_backward(const Tensor& grad, const Shape& input_sizes, int64_t dim, int64_t size, int64_t step);
 
 }  // namespace fm::kernels::cuda
