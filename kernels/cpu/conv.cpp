@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/conv.h"
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/linalg.h"
 
@@ -133,6 +134,7 @@ void check_shape(const char* op, const char* what, const Tensor& t, const Shape&
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeometry& g) {
   const char* op = "conv2d";
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x, &w, &bias}), cuda::conv2d_forward(x, w, bias, g));
   check_common(op, x, w, g);
   const int64_t G = g.groups, Cg = g.C / G, Og = g.O / G, Kg = Cg * g.kh * g.kw, HW = g.Ho * g.Wo;
   check_shape(op, "input", x, {g.N, g.C, g.H, g.W});
@@ -165,6 +167,7 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, cons
 
 Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, const ConvGeometry& g) {
   const char* op = "conv_transpose2d";
+  FM_CUDA_DISPATCH(cuda::any_cuda({&gy, &w, &bias}), cuda::conv2d_input_grad(gy, w, bias, g));
   check_common(op, gy, w, g);
   const int64_t G = g.groups, Cg = g.C / G, Og = g.O / G, Kg = Cg * g.kh * g.kw, HW = g.Ho * g.Wo;
   check_shape(op, "input", gy, {g.N, g.O, g.Ho, g.Wo});
@@ -207,6 +210,7 @@ Tensor conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, 
 
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeometry& g) {
   const char* op = "conv2d_weight_grad";
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x, &gy}), cuda::conv2d_weight_grad(x, gy, g));
   check_common(op, x, gy, g);
   const int64_t G = g.groups, Cg = g.C / G, Og = g.O / G, Kg = Cg * g.kh * g.kw, HW = g.Ho * g.Wo;
   check_shape(op, "input", x, {g.N, g.C, g.H, g.W});
@@ -236,6 +240,7 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeometry&
 }
 
 Tensor conv2d_bias_grad(const Tensor& gy) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&gy}), cuda::conv2d_bias_grad(gy));
   require_cpu("conv2d_bias_grad", {&gy});
   FM_CHECK(gy.dim() == 4, "conv2d_bias_grad: expected a 4-D gradient, got ", gy.describe());
   const int64_t N = gy.size(0), O = gy.size(1), HW = gy.size(2) * gy.size(3);

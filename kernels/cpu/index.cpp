@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/index.h"
 #include "tensor/strided_loop.h"
@@ -42,6 +43,7 @@ void check_index_range(const char* op, const Tensor& index, int64_t size, int64_
                        const std::string& context) {
   FM_CHECK(index.dtype() == DType::Int64, op, ": indices must be int64, got ", index.describe(),
            " (", context, ")");
+  FM_CUDA_DISPATCH(cuda::any_cuda({&index}), cuda::check_index_range(op, index, size, dim, context));
   require_cpu(op, {&index});
   const Tensor idx = contiguous_raw(index);
   const int64_t n = idx.numel();
@@ -66,6 +68,7 @@ void check_index_range(const char* op, const Tensor& index, int64_t size, int64_
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x, &index}), cuda::index_select(x, dim, index));
   require_cpu("index_select", {&x, &index});
   const Tensor xc = contiguous_raw(x);
   const Tensor ic = contiguous_raw(index);
@@ -97,6 +100,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x, &index}), cuda::gather(x, dim, index));
   require_cpu("gather", {&x, &index});
   Tensor out = empty(index.sizes(), {.dtype = x.dtype(), .device = x.device()});
   if (out.numel() == 0) return out;
@@ -125,6 +129,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 void scatter_(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src0, bool accumulate_) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&out, &index, &src0}), cuda::scatter_(out, dim, index, src0, accumulate_));
   require_cpu(accumulate_ ? "scatter_add" : "scatter", {&out, &index, &src0});
   if (index.numel() == 0) return;
   const Tensor src = src0.dtype() == out.dtype() ? src0 : to_raw(src0, out.dtype(), src0.device());
@@ -163,12 +168,14 @@ void scatter_(const Tensor& out, int64_t dim, const Tensor& index, const Tensor&
 }
 
 void scatter_value_(const Tensor& out, int64_t dim, const Tensor& index, double value) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&out, &index}), cuda::scatter_value_(out, dim, index, value));
   Tensor v = empty({}, {.dtype = out.dtype(), .device = out.device()});
   fill(v, value);
   scatter_(out, dim, index, make_view(v, index.sizes(), Shape(index.dim(), 0), 0), false);
 }
 
 void index_add_(const Tensor& out0, int64_t dim, const Tensor& index, const Tensor& src0, double alpha) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&out0, &index, &src0}), cuda::index_add_(out0, dim, index, src0, alpha));
   require_cpu("index_add", {&out0, &index, &src0});
   if (!out0.is_contiguous()) {
     Tensor tmp = contiguous_raw(out0, true);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "kernels/cpu/fast_math.h"
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/loss.h"
 #include "tensor/strided_loop.h"
@@ -49,6 +50,7 @@ void scaled_exp<float>(const float* r, float* o, int64_t C, float k, float l) {
 
 std::pair<Tensor, Tensor> cross_entropy_rows(const Tensor& x0, const Tensor& t0, const Tensor& wt0) {
   const char* op = "cross_entropy";
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x0, &t0, &wt0}), cuda::cross_entropy_rows(x0, t0, wt0));
   require_cpu(op, {&x0, &t0, &wt0});
   FM_CHECK(x0.dim() == 2 && t0.dim() == 1 && wt0.dim() == 1 && t0.size(0) == x0.size(0) &&
                wt0.size(0) == x0.size(0),
@@ -77,6 +79,8 @@ std::pair<Tensor, Tensor> cross_entropy_rows(const Tensor& x0, const Tensor& t0,
 Tensor cross_entropy_rows_backward(const Tensor& g0, const Tensor& x0, const Tensor& t0, const Tensor& wt0,
                                    const Tensor& lse0) {
   const char* op = "cross_entropy_backward";
+  FM_CUDA_DISPATCH(cuda::any_cuda({&g0, &x0, &t0, &wt0, &lse0}),
+                   cuda::cross_entropy_rows_backward(g0, x0, t0, wt0, lse0));
   require_cpu(op, {&g0, &x0, &t0, &wt0, &lse0});
   const DType dt = x0.dtype();
   const Tensor x = contiguous_raw(x0), t = contiguous_raw(t0);

@@ -263,6 +263,7 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& mask, bool 
 }
 
 std::pair<Tensor, Tensor> reduce_with_index(ReduceOp op, const Tensor& x, int64_t dim, bool keepdim) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::reduce_with_index(op, x, dim, keepdim));
   require_cpu(op == ReduceOp::Max ? "max" : "min", {&x});
   const char* name = op == ReduceOp::Max ? "max" : "min";
   FM_CHECK(op == ReduceOp::Max || op == ReduceOp::Min, "reduce_with_index: only max and min");

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/index.h"
 #include "kernels/shape.h"
@@ -27,6 +28,8 @@ Tensor raw_narrow(const Tensor& x, int64_t d, int64_t start, int64_t length) {
 
 Tensor cat(const std::vector<Tensor>& ts, int64_t dim, DType dtype) {
   FM_CHECK(!ts.empty(), "cat: expected a non-empty list of tensors");
+  FM_CUDA_DISPATCH(std::any_of(ts.begin(), ts.end(), [](const Tensor& t) { return cuda::any_cuda({&t}); }),
+                   cuda::cat(ts, dim, dtype));
   // the shape comes from the first tensor that is not an empty 1-D [0] tensor (PyTorch skips
   // those in cat, for code that starts from torch.tensor([]) and appends)
   const Tensor* ref = &ts[0];
@@ -55,6 +58,7 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim, DType dtype) {
 }
 
 Tensor flip(const Tensor& x, const std::vector<bool>& flip) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::flip(x, flip));
   require_cpu("flip", {&x});
   Shape st = x.strides();
   int64_t offset = x.storage_offset();
@@ -69,6 +73,7 @@ Tensor flip(const Tensor& x, const std::vector<bool>& flip) {
 }
 
 Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::roll(x, shifts, dims));
   require_cpu("roll", {&x});
   Tensor cur = x;
   for (size_t k = 0; k < dims.size(); ++k) {
@@ -87,6 +92,7 @@ Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vect
 }
 
 Tensor pad_constant(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& pads, double value) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::pad_constant(x, pads, value));
   require_cpu("pad", {&x});
   Shape out_shape = x.sizes();
   for (int64_t d = 0; d < x.dim(); ++d) out_shape[d] += pads[d].first + pads[d].second;
@@ -107,6 +113,7 @@ Tensor pad_constant(const Tensor& x, const std::vector<std::pair<int64_t, int64_
 }
 
 Tensor tril_triu(const Tensor& x, int64_t diagonal, bool lower) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x}), cuda::tril_triu(x, diagonal, lower));
   require_cpu(lower ? "tril" : "triu", {&x});
   const Tensor xc = contiguous_raw(x);
   Tensor out = empty(x.sizes(), {.dtype = x.dtype(), .device = x.device()});
@@ -136,6 +143,7 @@ Tensor tril_triu(const Tensor& x, int64_t diagonal, bool lower) {
 }
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&indices}), cuda::one_hot(indices, num_classes));
   require_cpu("one_hot", {&indices});
   const Tensor idx = contiguous_raw(indices);
   const int64_t n = idx.numel();
@@ -161,6 +169,7 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
 }
 
 Tensor unfold_backward(const Tensor& grad, const Shape& input_sizes, int64_t dim, int64_t size, int64_t step) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&grad}), cuda::unfold_backward(grad, input_sizes, dim, size, step));
   require_cpu("unfold_backward", {&grad});
   Tensor out = zeros(input_sizes, {.dtype = grad.dtype(), .device = grad.device()});
   if (grad.numel() == 0) return out;

@@ -3,6 +3,7 @@
 // grid size for grid-stride loops.
 #include <cuda_runtime.h>
 
+#include <cmath>
 #include <cstdint>
 
 namespace fm::kernels::cuda {
@@ -36,6 +37,29 @@ __device__ __forceinline__ T block_reduce(T v, F f, T identity, T* smem) {
   }
   __syncthreads();
   return smem[0];
+}
+
+// The online softmax's running (max, sum of exp(x - max)) pair, shared by softmax.cu and
+// loss.cu.
+template <class T>
+struct MaxSum {
+  T m, s;
+};
+
+// Merge of two pairs; an all -inf side contributes nothing.
+template <class T>
+__device__ __forceinline__ MaxSum<T> merge(MaxSum<T> a, MaxSum<T> b) {
+  if (a.m == -T(INFINITY)) return b;
+  if (b.m == -T(INFINITY)) return a;
+  const T m = a.m > b.m ? a.m : b.m;
+  return {m, a.s * exp(a.m - m) + b.s * exp(b.m - m)};
+}
+
+// One element as a pair: -inf counts 0 in the sum, so a row of -inf sums to 0 (and its softmax
+// is NaN, as on the CPU) whichever lane's pair the merges end with.
+template <class T>
+__device__ __forceinline__ MaxSum<T> one_term(T x) {
+  return {x, x == -T(INFINITY) ? T(0) : T(1)};
 }
 
 }  // namespace fm::kernels::cuda

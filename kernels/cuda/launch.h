@@ -36,6 +36,11 @@ void launch_reduce(ReduceKind op, T* out, const T* x, const cuda_geom::ReduceGeo
                    void* workspace, cudaStream_t s);
 // How launch_reduce would split: the caller allocates the workspace for it.
 int64_t reduce_splits_for(const cuda_geom::ReduceGeom& g, Variant v, int sms);
+// Max or min of each contiguous row of `run` values and its first position (first NaN wins):
+// kernels/cuda/arg_extreme.cu. T is float, double or int64_t.
+template <class T>
+void launch_arg_extreme(bool is_max, T* values, int64_t* indices, const T* x, int64_t outer, int64_t run, Variant v,
+                        cudaStream_t s);
 
 // Softmax over D of contiguous [outer, D, inner].
 template <class T>
@@ -239,5 +244,27 @@ void launch_one_hot(int64_t* out, const int64_t* idx, int64_t n, int64_t classes
 template <class T>
 void launch_unfold_backward(T* out, const T* g, int64_t outer, int64_t n, int64_t inner, int64_t windows,
                             int64_t size, int64_t step, Variant v, cudaStream_t s);
+
+// Message passing (kernels/cuda/graph.cu) over a CSR matrix of `rows` rows on the device: ptr
+// [rows + 1], col and eid [nnz] (kernels/graph.h's Csr). Index values are in range (checked by
+// the callers). x, lhs, rhs, out contiguous [n, F].
+// CSR of the E edges (row[e], col[e]), edge order kept within a row, through a workspace of
+// csr_from_edges_workspace(E, rows) bytes.
+size_t csr_from_edges_workspace(int64_t E, int64_t rows);
+void launch_csr_from_edges(int64_t* ptr, int64_t* col_out, int64_t* eid, const int64_t* row, const int64_t* col,
+                           int64_t E, int64_t rows, void* ws, size_t ws_bytes, Variant v, cudaStream_t s);
+// out[r, :] = sum over row r's entries k, in order, of w[eid[k]] x[col[k], :] (w null: ones).
+template <class T>
+void launch_spmm(T* out, const T* x, const T* w, const int64_t* ptr, const int64_t* col, const int64_t* eid,
+                 int64_t rows, int64_t F, Variant v, cudaStream_t s);
+// out[eid[k]] = <lhs[r, :], rhs[col[k], :]> (in double) for every entry k of every row r.
+template <class T>
+void launch_sddmm(T* out, const T* lhs, const T* rhs, const int64_t* ptr, const int64_t* col, const int64_t* eid,
+                  int64_t rows, int64_t nnz, int64_t F, Variant v, cudaStream_t s);
+// Per (row, feature): the maximum of x[col[k], f] over the row's entries and the first col
+// reaching it (NaN wins); an empty row gives 0 and -1.
+template <class T>
+void launch_segment_max(T* out, int64_t* idx, const T* x, const int64_t* ptr, const int64_t* col, int64_t rows,
+                        int64_t F, Variant v, cudaStream_t s);
 
 }  // namespace fm::kernels::cuda

@@ -46,6 +46,7 @@ void binary_into(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& 
 void fill(const Tensor& t, double value);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& mask, bool keepdim);
+std::pair<Tensor, Tensor> reduce_with_index(ReduceOp op, const Tensor& x, int64_t dim, bool keepdim);
 Tensor softmax(const Tensor& x, int64_t dim, bool log);
 Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t dim, bool log);
 void mm_into(const Tensor& out, const Tensor& a, const Tensor& b, double alpha, double beta);
@@ -115,5 +116,16 @@ Tensor pad_constant(const Tensor& x, const std::vector<std::pair<int64_t, int64_
 Tensor tril_triu(const Tensor& x, int64_t diagonal, bool lower);
 Tensor one_hot(const Tensor& indices, int64_t num_classes);
 Tensor unfold_backward(const Tensor& grad, const Shape& input_sizes, int64_t dim, int64_t size, int64_t step);
+
+}  // (fm::kernels::cuda, reopened below after a declaration of kernels/graph.h's Csr)
+namespace fm::kernels {
+struct Csr;
+}
+namespace fm::kernels::cuda {
+// kernels/graph.h (the Csr's ptr/col/eid on the tensors' CUDA device)
+Csr csr_from_edges(const Tensor& row, const Tensor& col, int64_t rows, int64_t cols);
+Tensor spmm(const Csr& a, const Tensor& w, const Tensor& x);
+Tensor sddmm(const Csr& a, const Tensor& lhs, const Tensor& rhs);
+std::pair<Tensor, Tensor> segment_max(const Csr& a, const Tensor& x);
 
 }  // namespace fm::kernels::cuda

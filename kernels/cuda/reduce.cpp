@@ -40,5 +40,36 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& mask, bool 
   return out;
 }
 
+std::pair<Tensor, Tensor> reduce_with_index(ReduceOp op, const Tensor& x, int64_t dim, bool keepdim) {
+  const bool is_max = op == ReduceOp::Max;
+  const char* name = is_max ? "max" : "min";
+  FM_CHECK(op == ReduceOp::Max || op == ReduceOp::Min, "reduce_with_index: only max and min");
+  const int dev = same_cuda_device(name, {&x});
+  const int64_t nd = x.dim();
+  const int64_t d = wrap_dim(dim, nd, name);
+  FM_CHECK(nd == 0 || x.size(d) > 0, name, ": cannot reduce over dimension ", dim, " of size 0 in ", x.describe());
+  std::vector<bool> mask(nd, false);
+  if (nd) mask[d] = true;
+  // `dim` innermost, as on the CPU: rows of `run` contiguous values
+  Shape ps, pt;
+  for (int64_t k = 0; k < nd; ++k)
+    if (k != d) ps.push_back(x.size(k)), pt.push_back(x.stride(k));
+  if (nd) ps.push_back(x.size(d)), pt.push_back(x.stride(d));
+  const Tensor xp = contiguous_raw(make_view(x, ps, pt, x.storage_offset()));
+  const int64_t run = nd ? x.size(d) : 1;
+  const int64_t outer = x.numel() / std::max<int64_t>(run, 1);
+  const Shape oshape = reduced_shape(x.sizes(), mask, keepdim);
+  Tensor values = empty(oshape, {.dtype = x.dtype(), .device = x.device()});
+  Tensor indices = empty(oshape, {.dtype = DType::Int64, .device = x.device()});
+  CudaDeviceGuard guard(dev);
+  FM_DISPATCH_NUMERIC(x.dtype(), name, [&] {
+    launch_arg_extreme<scalar_t>(is_max, static_cast<scalar_t*>(values.raw_data()),
+                                 static_cast<int64_t*>(indices.raw_data()),
+                                 static_cast<const scalar_t*>(xp.raw_data()), outer, run, variant(),
+                                 cuda_current_stream(dev));
+  });
+  return {values, indices};
+}
+
 }  // namespace fm::kernels::cuda
 #endif

@@ -10,20 +10,6 @@
 namespace fm::kernels::cuda {
 namespace {
 
-template <class T>
-struct MaxSum {
-  T m, s;
-};
-
-// Merge of two (max, sum of exp(x - max)) pairs; an all -inf side contributes nothing.
-template <class T>
-__device__ __forceinline__ MaxSum<T> merge(MaxSum<T> a, MaxSum<T> b) {
-  if (a.m == -T(INFINITY)) return b;
-  if (b.m == -T(INFINITY)) return a;
-  const T m = a.m > b.m ? a.m : b.m;
-  return {m, a.s * exp(a.m - m) + b.s * exp(b.m - m)};
-}
-
 template <class T, bool Log>
 __global__ void softmax_v1(T* y, const T* x, int64_t rows, int64_t D, int64_t inner) {
   for (int64_t r = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; r < rows; r += int64_t{gridDim.x} * blockDim.x) {
@@ -52,7 +38,7 @@ __global__ void softmax_v2(T* __restrict__ y, const T* __restrict__ x, int64_t r
     const T* xr = x + r * D;
     T* yr = y + r * D;
     MaxSum<T> acc{-T(INFINITY), T(0)};
-    for (int64_t d = threadIdx.x; d < D; d += blockDim.x) acc = merge(acc, MaxSum<T>{xr[d], T(1)});
+    for (int64_t d = threadIdx.x; d < D; d += blockDim.x) acc = merge(acc, one_term(xr[d]));
     // block merge: warp shuffles of both fields, then across warps through shared memory
     for (int off = 16; off > 0; off >>= 1) {
       MaxSum<T> other{__shfl_down_sync(0xffffffffu, acc.m, off), __shfl_down_sync(0xffffffffu, acc.s, off)};
