@@ -131,13 +131,15 @@ def main():
     p.add_argument("data", help="a corpus rendered by fermata data render (holds manifest.json)")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, help="default: the recipe's, 1e-3 (music_cnn) or 1e-2 (harmonic_cnn)")
     p.add_argument("--set", action="append", default=[], help="model setting NAME=VALUE, as fermata's --set")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
     args.settings = dict(s.split("=", 1) for s in args.set)
+    if args.lr is None:
+        args.lr = 1e-2 if args.model == "harmonic_cnn" else 1e-3
     torch.set_num_threads(args.threads)
     with open(os.path.join(args.data, "manifest.json")) as f:
         manifest = json.load(f)

@@ -3,7 +3,8 @@
 # of the C++ dependencies): packs the gpu test program and the benchmark program of a CUDA
 # build made here, with the non-CUDA shared libraries they need (OpenBLAS, gfortran, OpenMP,
 # Google Benchmark, libstdc++), into one archive, $BUILD/gpu-bundle.tar.xz (about 15 MB).
-# The CUDA libraries (cudart, cuBLAS) are taken from the GPU machine's own CUDA 13.
+# The CUDA libraries (cudart, cuBLAS, and cuFFT and cuDNN for the benchmarks' yardsticks) are
+# taken from the GPU machine: its CUDA 13, or the nvidia-* Python wheels its image carries.
 #   here:   bash scripts/gpu-bundle.sh            (BUILD defaults to build)
 #   there:  tar xf build/gpu-bundle.tar.xz && bash gpu-bundle/run.sh
 set -euo pipefail
@@ -18,7 +19,7 @@ cp scripts/gpu_bench_table.py "$out/"
 for bin in "$out/fermata_gpu_tests" "$out/fermata_bench"; do
   ldd "$bin" | awk '$3 ~ /^\// {print $3}' | while read -r lib; do
     case "$(basename "$lib")" in
-      libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*|libcuda*|libcublas*|libcudart*) ;;
+      libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*|libcuda*|libcublas*|libcudart*|libcufft*|libcudnn*) ;;
       *) cp -L "$lib" "$out/lib/" ;;
     esac
   done
@@ -30,7 +31,23 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cudalib=/usr/local/cuda/lib64
 if command -v nvcc > /dev/null; then cudalib="$(dirname "$(readlink -f "$(command -v nvcc)")")/../lib64"; fi
-export LD_LIBRARY_PATH="$here/lib:$cudalib:${LD_LIBRARY_PATH:-}"
+# cuDNN and cuFFT may come as Python wheels (nvidia-cudnn-cu13, nvidia-cufft) rather than with CUDA
+wheels=$(python3 - <<'PY' 2>/dev/null
+import importlib, os
+dirs = []
+for name in ("nvidia.cudnn", "nvidia.cufft", "nvidia.cu13"):
+    try:
+        m = importlib.import_module(name)
+    except ImportError:
+        continue
+    for base in list(getattr(m, "__path__", [])):
+        lib = os.path.join(base, "lib")
+        if os.path.isdir(lib):
+            dirs.append(lib)
+print(":".join(dirs))
+PY
+)
+export LD_LIBRARY_PATH="$here/lib:$cudalib${wheels:+:$wheels}:${LD_LIBRARY_PATH:-}"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 outdir=${OUT:-$here}
 status=0

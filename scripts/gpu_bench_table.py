@@ -48,7 +48,7 @@ def main(path):
         print(f"measured cuBLAS peak ({'TF32' if tf32 == '1' else 'FP32'}): {p / 1e12:.1f} TFLOP/s")
     rows = []
     for n, r in sorted(runs.items()):
-        if n.startswith(("BM_cuda_cublas_sgemm", "BM_cuda_memcpy_d2d")):
+        if n.startswith(("BM_cuda_cublas_sgemm", "BM_cuda_memcpy_d2d", "BM_cuda_lib_")):
             continue
         kernel = n.split("/")[0][len("BM_cuda_"):]
         a = args(n)
@@ -60,6 +60,16 @@ def main(path):
             frac = r["flops"] / (ours * 1e-6) / p if p else None
             shape = "x".join(a[:3]) + (" tf32" if a[-1] == "1" else " fp32")
             variant = "cublas"
+        elif "/".join(["BM_cuda_lib_" + kernel] + a[:-1]) in runs:
+            # a library yardstick on the same shape (cuDNN, cuFFT): compute-bound kernels (a
+            # "flops" counter) against the FP32 cuBLAS peak, the others against the bandwidth
+            yard = to_us(runs["/".join(["BM_cuda_lib_" + kernel] + a[:-1])])
+            if r.get("flops") and peak.get("0"):
+                frac = r["flops"] / (ours * 1e-6) / peak["0"]
+            else:
+                frac = r["bytes"] / bw / (ours * 1e-6) if bw else None
+            shape = "x".join(a[:-1])
+            variant = "v" + a[-1]
         else:
             yard = r["bytes"] / bw * 1e6 if bw else None
             frac = yard / ours if yard else None
@@ -71,8 +81,9 @@ def main(path):
     widths = [max(len(str(x[i])) for x in rows + [head]) for i in range(len(head))]
     for row in [head] + rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
-    print("yardstick: bytes / measured bandwidth for memory-bound kernels, a bare cublasSgemm for mm;"
-          " ratio = ours / yardstick; of roofline = achieved bytes/s over bandwidth (mm: FLOP/s over the cuBLAS peak)")
+    print("yardstick: the library on the same shape where there is one (cuDNN for conv2d, cuFFT for rfft, a bare"
+          " cublasSgemm for mm), else bytes / measured bandwidth; ratio = ours / yardstick; of roofline = achieved"
+          " FLOP/s over the FP32 cuBLAS peak for kernels with a flop count, else bytes/s over the bandwidth")
     return 0
 
 

@@ -52,7 +52,8 @@ struct Recipe {
 // Cross-entropy, AdamW (lr 1e-3, weight decay 1e-2), cosine schedule, clipping at norm 5.
 Recipe classification_recipe();
 // The recipe of a registered model: for "music_cnn" and "harmonic_cnn", classification_recipe()
-// with a random gain of +-6 dB per batch as augmentation (HarmonicCNN also warms up for an epoch);
+// with a random gain of +-6 dB per batch as augmentation (HarmonicCNN also trains at lr 1e-2 and
+// warms up for an epoch);
 // other names get classification_recipe() under their own name.
 Recipe recipe_for(const std::string& model_name);
 

@@ -82,6 +82,8 @@ TEST(Recipe, DefaultLossIsCrossEntropyOnTheLabels) {
   EXPECT_EQ(r.loss_fn()(logits, {{"label", labels}}).item(), nn::cross_entropy(logits, labels, o).item());
   EXPECT_THROW_MSG(r.loss_fn()(logits, {{"target", labels}}), "the batch has no 'label'");
   EXPECT_EQ(train::recipe_for("harmonic_cnn").warmup_epochs, 1);
+  EXPECT_DOUBLE_EQ(train::recipe_for("harmonic_cnn").lr, 1e-2);
+  EXPECT_DOUBLE_EQ(train::recipe_for("music_cnn").lr, 1e-3);
   // the augmentation scales the audio by one random gain within +-6 dB, drawn from the default
   // generator (so a resumed run draws the same)
   ASSERT_TRUE(r.augment);
