@@ -46,6 +46,9 @@ class CsrGraph {
     kernels::Csr by_target, by_source;
   };
   std::shared_ptr<const Data> d_;
+  // bipartite without the range checks, for autograd/graph.cpp's callers that checked already.
+  friend CsrGraph csr_graph_unchecked(const Tensor& source, const Tensor& target, int64_t num_sources,
+                                      int64_t num_targets);
 };
 
 // Message aggregation: y[t] = sum over the edges e with target t of w[e] * x[source(e)].

@@ -90,7 +90,7 @@ RnnLayerResult rnn_layer(RnnMode mode, const Tensor& x, const std::vector<RnnWei
            const Tensor dy = contiguous_raw(g[0].detach());
            const size_t first_w = 1 + D * (lstm ? 2 : 1);
            const bool need_x = needs[0];
-           Tensor dx = need_x ? empty({T, N, I}, {.dtype = xv.dtype()}) : Tensor();
+           Tensor dx = need_x ? empty({T, N, I}, {.dtype = xv.dtype(), .device = xv.device()}) : Tensor();
            std::vector<RnnWeights> w(D);
            std::vector<Tensor> h0(D), c0(D), dh_n(D), dc_n(D);
            std::vector<bool> need_w(D, false);

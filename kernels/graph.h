@@ -12,7 +12,9 @@ namespace fm::kernels {
 
 // A sparse [rows, cols] matrix: the entries of row r are positions ptr[r] .. ptr[r+1]-1 of
 // `col` (their column) and `eid` (their position in the edge list the matrix was built from,
-// which indexes the edge weights). ptr, col and eid are contiguous int64 on the CPU.
+// which indexes the edge weights). ptr, col and eid are contiguous int64 on the device of the
+// edge list they were built from; the kernels below take operands on that device (CPU: OpenMP
+// over rows; CUDA: kernels/cuda/graph.cu, the same sums in the same order).
 struct Csr {
   int64_t rows = 0, cols = 0;
   Tensor ptr;  // [rows + 1]
@@ -21,8 +23,9 @@ struct Csr {
   int64_t nnz() const { return col.defined() ? col.numel() : 0; }
 };
 
-// Groups the edges (row[e], col[e]) by row with a counting sort that keeps edge-list order
-// within a row (deterministic). row and col are int64 [E] with values in [0, rows), [0, cols).
+// Groups the edges (row[e], col[e]) by row with a counting sort (CUDA: a stable radix sort)
+// that keeps edge-list order within a row (deterministic, the same Csr on either device). row
+// and col are int64 [E] with values in [0, rows), [0, cols).
 Csr csr_from_edges(const Tensor& row, const Tensor& col, int64_t rows, int64_t cols);
 
 // out[r, :] = sum over the entries k of row r of w[eid[k]] * x[col[k], :], for x [cols, F]
@@ -39,5 +42,9 @@ Tensor sddmm(const Csr& a, const Tensor& lhs, const Tensor& rhs);
 // the column (node) where it is reached first in entry order. A row without entries gives 0 and
 // index -1. NaN wins, as in torch.max. x [cols, F] -> ([rows, F], int64 [rows, F]).
 std::pair<Tensor, Tensor> segment_max(const Csr& a, const Tensor& x);
+
+// The minimum and maximum of a non-empty int64 tensor on either device (CUDA: reduced on the
+// device, two values copied back), for the callers' range checks of node indices.
+std::pair<int64_t, int64_t> index_min_max(const Tensor& idx);
 
 }  // namespace fm::kernels

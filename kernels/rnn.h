@@ -11,6 +11,9 @@
 // Backward: per step (in reverse processing order) a fused kernel gives the gate gradients
 // and one GEMM carries dh to the previous step; the weight gradients are then large GEMMs over
 // all steps at once (dW_ih = dG^T X, dW_hh = dG^T H_prev), as is the input gradient dX = dG W_ih.
+// CUDA tensors run kernels/cuda/rnn.cpp: the same structure with cuBLAS GEMMs and fused step
+// kernels (v1), and for the float32 forward a persistent kernel with W_hh resident in shared
+// memory for the whole sequence (v2; see kernels/cuda/rnn_plan.h).
 #include <cstdint>
 #include <vector>
 

@@ -83,6 +83,9 @@ RNNBase::Result RNNBase::run(const Tensor& input, const Tensor& h0_in, const Ten
   const DType pdt = flat_[0].dtype();
   FM_CHECK(input.dtype() == pdt, nm, ": input ", input.describe(), " does not match the parameters' dtype ", pdt,
            " (convert the input, or the module with .to(dtype))");
+  const Device pdev = flat_[0].device();
+  FM_CHECK(input.device() == pdev, nm, ": input ", input.describe(), " is not on the parameters' device ", pdev,
+           " (move the input, or the module with .to(device))");
   const bool unbatched = input.dim() == 2;
   const Tensor x = unbatched ? unsqueeze(input, 1) : batch_first ? transpose(input, 0, 1) : input;
   FM_CHECK(x.size(0) > 0, nm, ": the input sequence is empty (", input.describe(), ")");
@@ -95,6 +98,8 @@ RNNBase::Result RNNBase::run(const Tensor& input, const Tensor& h0_in, const Ten
              ", hidden_size] for input ", input.describe());
     FM_CHECK(s.dtype() == pdt, nm, ": initial state ", what, " ", s.describe(), " does not match the parameters' dtype ",
              pdt);
+    FM_CHECK(s.device() == pdev, nm, ": initial state ", what, " ", s.describe(), " is not on the parameters' device ",
+             pdev);
     return unbatched ? unsqueeze(s, 1) : s;
   };
   const Tensor h0 = state(h0_in, "h0");

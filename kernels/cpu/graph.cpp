@@ -3,9 +3,11 @@
 // order into its own output row, with a vectorised loop over the features.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/graph.h"
 #include "tensor/factory.h"
@@ -26,9 +28,16 @@ int64_t features_of(const Tensor& x) {
   return f;
 }
 
+// The CSR matrix's tensors on the CPU too (a default-constructed Csr has none).
+void require_cpu_csr(const char* op, const Csr& a) {
+  for (const Tensor* t : {&a.ptr, &a.col, &a.eid})
+    if (t->defined()) require_cpu(op, {t});
+}
+
 }  // namespace
 
 Csr csr_from_edges(const Tensor& row0, const Tensor& col0, int64_t rows, int64_t cols) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&row0, &col0}), cuda::csr_from_edges(row0, col0, rows, cols));
   require_cpu("csr_from_edges", {&row0, &col0});
   const Tensor row = contiguous_raw(row0), col = contiguous_raw(col0);
   const int64_t E = row.numel();
@@ -55,8 +64,10 @@ Csr csr_from_edges(const Tensor& row0, const Tensor& col0, int64_t rows, int64_t
 }
 
 Tensor spmm(const Csr& a, const Tensor& w0, const Tensor& x0) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x0, &w0, &a.ptr, &a.col, &a.eid}), cuda::spmm(a, w0, x0));
   require_cpu("spmm", {&x0});
   if (w0.defined()) require_cpu("spmm", {&w0});
+  require_cpu_csr("spmm", a);
   const Tensor x = as_matrix(x0);
   const Tensor w = w0.defined() ? contiguous_raw(w0) : Tensor();
   const int64_t F = features_of(x);
@@ -94,7 +105,9 @@ Tensor spmm(const Csr& a, const Tensor& w0, const Tensor& x0) {
 }
 
 Tensor sddmm(const Csr& a, const Tensor& lhs0, const Tensor& rhs0) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&lhs0, &rhs0, &a.ptr, &a.col, &a.eid}), cuda::sddmm(a, lhs0, rhs0));
   require_cpu("sddmm", {&lhs0, &rhs0});
+  require_cpu_csr("sddmm", a);
   const Tensor lhs = as_matrix(lhs0), rhs = as_matrix(rhs0);
   const int64_t F = features_of(lhs);
   const int64_t E = a.nnz();
@@ -125,7 +138,9 @@ Tensor sddmm(const Csr& a, const Tensor& lhs0, const Tensor& rhs0) {
 }
 
 std::pair<Tensor, Tensor> segment_max(const Csr& a, const Tensor& x0) {
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x0, &a.ptr, &a.col, &a.eid}), cuda::segment_max(a, x0));
   require_cpu("segment_max", {&x0});
+  require_cpu_csr("segment_max", a);
   const Tensor x = as_matrix(x0);
   const int64_t F = features_of(x);
   Shape out_shape = x.sizes();
@@ -174,6 +189,23 @@ std::pair<Tensor, Tensor> segment_max(const Csr& a, const Tensor& x0) {
     }
   });
   return {out, idx};
+}
+
+std::pair<int64_t, int64_t> index_min_max(const Tensor& idx0) {
+  const char* op = "index_min_max";
+  FM_CHECK(idx0.dtype() == DType::Int64 && idx0.numel() > 0, op, ": expected a non-empty int64 tensor, got ",
+           idx0.describe());
+  FM_CUDA_DISPATCH(cuda::any_cuda({&idx0}), cuda::index_min_max(op, idx0));
+  require_cpu(op, {&idx0});
+  const Tensor idx = contiguous_raw(idx0);
+  const int64_t* p = idx.data_ptr<int64_t>();
+  const int64_t n = idx.numel();
+  int64_t lo = p[0], hi = p[0];
+  for (int64_t i = 1; i < n; ++i) {
+    lo = std::min(lo, p[i]);
+    hi = std::max(hi, p[i]);
+  }
+  return {lo, hi};
 }
 
 }  // namespace fm::kernels

@@ -1,4 +1,5 @@
-// Fused LSTM/GRU forward and backward through time on the CPU (see kernels/rnn.h).
+// Fused LSTM/GRU forward and backward through time on the CPU (see kernels/rnn.h). CUDA tensors
+// go to kernels/cuda/rnn.cpp.
 #include "kernels/rnn.h"
 
 #include <cblas.h>
@@ -12,7 +13,9 @@
 #include <omp.h>
 
 #include "kernels/cpu/fast_math.h"
+#include "kernels/cuda/ops.h"
 #include "kernels/elementwise.h"
+#include "kernels/rnn_check.h"
 #include "tensor/factory.h"
 
 #pragma GCC diagnostic push
@@ -536,44 +539,25 @@ std::vector<RnnDirGrads> backward_impl(RnnMode mode, const Tensor& x, const std:
   return out;
 }
 
-void check_args(const char* op, RnnMode mode, const Tensor& x, const std::vector<RnnWeights>& ws,
-                const std::vector<Tensor>& h0, const std::vector<Tensor>& c0, const Tensor& y) {
-  const size_t D = ws.size();
-  FM_CHECK(D == 1 || D == 2, op, ": expected the weights of 1 or 2 directions, got ", D);
-  FM_CHECK(h0.size() == D && c0.size() == D, op, ": expected one h0 and one c0 (possibly undefined) per direction");
-  require_cpu(op, {&x, &y});
-  FM_CHECK(x.dim() == 3 && x.is_contiguous(), op, ": x must be a contiguous [T, N, in], got ", x.describe());
-  const int64_t T = x.size(0), N = x.size(1);
-  FM_CHECK(ws[0].w_hh.defined() && ws[0].w_hh.dim() == 2, op, ": w_hh must be 2-D");
-  const int64_t H = ws[0].w_hh.size(1), GH = rnn_gates(mode) * H;
-  for (size_t d = 0; d < D; ++d) {
-    const RnnWeights& w = ws[d];
-    require_cpu(op, {&w.w_ih, &w.w_hh});
-    FM_CHECK(w.w_ih.is_contiguous() && w.w_ih.sizes() == (Shape{GH, x.size(2)}) && w.w_hh.is_contiguous() &&
-                 w.w_hh.sizes() == (Shape{GH, H}),
-             op, ": weights ", w.w_ih.describe(), " and ", w.w_hh.describe(), " do not fit x ", x.describe());
-    FM_CHECK(w.w_ih.dtype() == x.dtype() && w.w_hh.dtype() == x.dtype() && is_floating(x.dtype()), op,
-             ": dtypes differ or are not floating: x ", x.describe(), ", weights ", w.w_ih.describe());
-    FM_CHECK(w.b_ih.defined() == w.b_hh.defined(), op, ": b_ih and b_hh must both be given or both be absent");
-    for (const Tensor* b : {&w.b_ih, &w.b_hh})
-      if (b->defined())
-        FM_CHECK(b->is_contiguous() && b->sizes() == (Shape{GH}) && b->dtype() == x.dtype(), op, ": bias ",
-                 b->describe(), " must be a contiguous ", x.dtype(), "[", GH, "]");
-    for (const Tensor* s : {&h0[d], &c0[d]})
-      if (s->defined())
-        FM_CHECK(s->is_contiguous() && s->sizes() == (Shape{N, H}) && s->dtype() == x.dtype(), op, ": state ",
-                 s->describe(), " must be a contiguous ", x.dtype(), "[", N, ", ", H, "]");
+// Every defined tensor of a group on the CPU (CUDA inputs were dispatched to kernels/cuda/rnn.cpp
+// already, so a CUDA tensor here is mixed with CPU ones).
+struct OnCpu {
+  const char* op;
+  const Tensor& x;
+  void operator()(std::initializer_list<const Tensor*> ts) const {
+    for (const Tensor* t : ts)
+      if (t->defined())
+        FM_CHECK(t->device().is_cpu(), op, ": expected every tensor on one device, got ", t->describe(), " and x ",
+                 x.describe());
   }
-  FM_CHECK(y.dim() == 3 && y.is_contiguous() && y.size(0) == T && y.size(1) == N &&
-               y.size(2) == static_cast<int64_t>(D) * H && y.dtype() == x.dtype(),
-           op, ": output ", y.describe(), " must be a contiguous [", T, ", ", N, ", ", D * H, "]");
-}
+};
 
 }  // namespace
 
 std::vector<RnnDirResult> rnn_forward(RnnMode mode, const Tensor& x, const std::vector<RnnWeights>& w,
                                       const std::vector<Tensor>& h0, const std::vector<Tensor>& c0, const Tensor& y) {
-  check_args("rnn_forward", mode, x, w, h0, c0, y);
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x, &y}), cuda::rnn_forward(mode, x, w, h0, c0, y));
+  rnn_check_args("rnn_forward", mode, x, w, h0, c0, y, OnCpu{"rnn_forward", x});
   std::vector<RnnDirResult> r;
   dispatch_floating(x.dtype(), "rnn_forward", [&]<class S>() { r = forward_impl<S>(mode, x, w, h0, c0, y); });
   return r;
@@ -584,21 +568,10 @@ std::vector<RnnDirGrads> rnn_backward(RnnMode mode, const Tensor& x, const std::
                                       const std::vector<RnnSaved>& saved, const Tensor& dy,
                                       const std::vector<Tensor>& dh_n, const std::vector<Tensor>& dc_n,
                                       const Tensor& dx, const std::vector<bool>& need_weights) {
-  check_args("rnn_backward", mode, x, w, h0, c0, y);
-  const size_t D = w.size();
-  FM_CHECK(saved.size() == D && dh_n.size() == D && dc_n.size() == D && need_weights.size() == D,
-           "rnn_backward: expected one saved state, dh_n, dc_n and need_weights per direction");
-  FM_CHECK(dy.sizes() == y.sizes() && dy.is_contiguous() && dy.dtype() == y.dtype(), "rnn_backward: dy ",
-           dy.describe(), " must be contiguous like y ", y.describe());
-  if (dx.defined())
-    FM_CHECK(dx.sizes() == x.sizes() && dx.is_contiguous() && dx.dtype() == x.dtype(), "rnn_backward: dx ",
-             dx.describe(), " must be contiguous like x ", x.describe());
-  const Shape nh{x.size(1), w[0].w_hh.size(1)};
-  for (size_t d = 0; d < D; ++d)
-    for (const Tensor* g : {&dh_n[d], &dc_n[d]})
-      if (g->defined())
-        FM_CHECK(g->sizes() == nh && g->dtype() == x.dtype(), "rnn_backward: state gradient ", g->describe(),
-                 " must be ", x.dtype(), shape_str(nh));
+  FM_CUDA_DISPATCH(cuda::any_cuda({&x, &y, &dy}),
+                   cuda::rnn_backward(mode, x, w, h0, c0, y, saved, dy, dh_n, dc_n, dx, need_weights));
+  rnn_check_args("rnn_backward", mode, x, w, h0, c0, y, OnCpu{"rnn_backward", x});
+  rnn_check_backward_args(mode, x, w, y, saved, dy, dh_n, dc_n, dx, need_weights, OnCpu{"rnn_backward", x});
   std::vector<RnnDirGrads> g;
   dispatch_floating(x.dtype(), "rnn_backward", [&]<class S>() {
     g = backward_impl<S>(mode, x, w, h0, c0, y, saved, dy, dh_n, dc_n, dx, need_weights);

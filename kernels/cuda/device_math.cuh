@@ -15,6 +15,10 @@ struct alignas(16) Pack {
   T v[N];
 };
 
+// A grid-stride loop's start and step: `for (i = global_thread(); i < n; i += grid_threads())`.
+__device__ __forceinline__ int64_t global_thread() { return blockIdx.x * int64_t{blockDim.x} + threadIdx.x; }
+__device__ __forceinline__ int64_t grid_threads() { return int64_t{gridDim.x} * blockDim.x; }
+
 template <class T, class F>
 __device__ __forceinline__ T warp_reduce(T v, F f) {
   for (int o = 16; o > 0; o >>= 1) v = f(v, __shfl_down_sync(0xffffffffu, v, o));

@@ -11,8 +11,6 @@
 namespace fm::kernels::cuda {
 namespace {
 
-__device__ __forceinline__ int64_t global_thread() { return blockIdx.x * int64_t{blockDim.x} + threadIdx.x; }
-__device__ __forceinline__ int64_t grid_threads() { return int64_t{gridDim.x} * blockDim.x; }
 
 // The CPU's rule: the float uniform compared in double with keep = 1 - p.
 template <class T>

@@ -89,8 +89,6 @@ __device__ __forceinline__ R binary_apply(BinaryOp op, T x, T y) {
   }
 }
 
-__device__ __forceinline__ int64_t global_thread() { return blockIdx.x * int64_t{blockDim.x} + threadIdx.x; }
-__device__ __forceinline__ int64_t grid_threads() { return int64_t{gridDim.x} * blockDim.x; }
 
 // ---------------- v1: strided, one element per thread ----------------
 

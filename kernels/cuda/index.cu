@@ -30,8 +30,6 @@ using cuda_geom::StridedGeom;
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ int64_t global_thread() { return blockIdx.x * int64_t{blockDim.x} + threadIdx.x; }
-__device__ __forceinline__ int64_t grid_threads() { return int64_t{gridDim.x} * blockDim.x; }
 
 int64_t grid_for(int64_t n) { return cuda_geom::blocks_for(n, kThreads); }
 

@@ -267,4 +267,33 @@ template <class T>
 void launch_segment_max(T* out, int64_t* idx, const T* x, const int64_t* ptr, const int64_t* col, int64_t rows,
                         int64_t F, Variant v, cudaStream_t s);
 
+// LSTM/GRU (kernels/cuda/rnn.cu; plan and persistent-kernel arguments in kernels/cuda/rnn_plan.h).
+// One step's fused gates, one thread per (n, unit) of [N, H]: `gates` is the step's [N, G*H]
+// slice (in: X W_ih^T without biases, plus h W_hh^T for LSTM; out: the activated gates); the
+// biases may be null; cprev/hp/hprev null mean zeros (no previous state); y rows ldy apart.
+template <class T>
+void launch_lstm_step(T* gates, T* c, T* y, int64_t ldy, const T* cprev, const T* b_ih, const T* b_hh, int64_t N,
+                      int64_t H, cudaStream_t s);
+template <class T>
+void launch_gru_step(T* gates, T* hn, T* y, int64_t ldy, const T* hp, const T* hprev, int64_t ldh, const T* b_ih,
+                     const T* b_hh, int64_t N, int64_t H, cudaStream_t s);
+// One step's gate gradients: LSTM dg [N, 4H] and dc updated in place; GRU dgi, dgh [N, 3H] and
+// dh set to dL/dh_t * z. dh comes in as dL/dh_t without dy.
+template <class T>
+void launch_lstm_step_backward(T* dg, const T* dh, T* dc, const T* gates, const T* c, const T* cprev, const T* dy,
+                               int64_t ldy, int64_t N, int64_t H, cudaStream_t s);
+template <class T>
+void launch_gru_step_backward(T* dgi, T* dgh, T* dh, const T* gates, const T* hn, const T* hprev, int64_t ldh,
+                              const T* dy, int64_t ldy, int64_t N, int64_t H, cudaStream_t s);
+// out[j] = sum over rows of contiguous x [rows, cols], in double through `parts` *  cols partials.
+template <class T>
+void launch_column_sums(T* out, const T* x, int64_t rows, int64_t cols, double* partials, int64_t parts,
+                        cudaStream_t s);
+// v2's persistent forward (float32): ready = shared memory opted in and the grid co-resident;
+// launch returns false when the cooperative launch is refused as too large (run v1 then).
+struct RnnForwardPlan;
+struct RnnPersistentArgs;
+bool rnn_persistent_ready(const RnnForwardPlan& p, int device);
+bool launch_rnn_persistent(const RnnPersistentArgs& args, const RnnForwardPlan& p, cudaStream_t s);
+
 }  // namespace fm::kernels::cuda

@@ -17,8 +17,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ int64_t global_thread() { return blockIdx.x * int64_t{blockDim.x} + threadIdx.x; }
-__device__ __forceinline__ int64_t grid_threads() { return int64_t{gridDim.x} * blockDim.x; }
 
 template <class T>
 __device__ __forceinline__ T row_loss(T lse, const T* xr, int64_t t, int64_t C, T w) {

@@ -129,3 +129,21 @@ Tensor sddmm(const Csr& a, const Tensor& lhs, const Tensor& rhs);
 std::pair<Tensor, Tensor> segment_max(const Csr& a, const Tensor& x);
 
 }  // namespace fm::kernels::cuda
+namespace fm::kernels {
+enum class RnnMode;
+struct RnnWeights;
+struct RnnSaved;
+struct RnnDirResult;
+struct RnnDirGrads;
+}  // namespace fm::kernels
+namespace fm::kernels::cuda {
+// kernels/rnn.h
+std::vector<RnnDirResult> rnn_forward(RnnMode mode, const Tensor& x, const std::vector<RnnWeights>& w,
+                                      const std::vector<Tensor>& h0, const std::vector<Tensor>& c0, const Tensor& y);
+std::vector<RnnDirGrads> rnn_backward(RnnMode mode, const Tensor& x, const std::vector<RnnWeights>& w,
+                                      const std::vector<Tensor>& h0, const std::vector<Tensor>& c0, const Tensor& y,
+                                      const std::vector<RnnSaved>& saved, const Tensor& dy,
+                                      const std::vector<Tensor>& dh_n, const std::vector<Tensor>& dc_n,
+                                      const Tensor& dx, const std::vector<bool>& need_weights);
+
+}  // namespace fm::kernels::cuda

@@ -11,8 +11,6 @@
 namespace fm::kernels::cuda {
 namespace {
 
-__device__ __forceinline__ int64_t global_thread() { return blockIdx.x * int64_t{blockDim.x} + threadIdx.x; }
-__device__ __forceinline__ int64_t grid_threads() { return int64_t{gridDim.x} * blockDim.x; }
 
 // The K arrays of one update; element 1 is the gradient (read only). Null arrays are states the
 // update does not use: they read as 0 and are not written.

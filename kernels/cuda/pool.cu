@@ -15,8 +15,6 @@
 namespace fm::kernels::cuda {
 namespace {
 
-__device__ __forceinline__ int64_t global_thread() { return blockIdx.x * int64_t{blockDim.x} + threadIdx.x; }
-__device__ __forceinline__ int64_t grid_threads() { return int64_t{gridDim.x} * blockDim.x; }
 
 // Two adjacent values in one 8-byte (float) or 16-byte (double) access.
 template <class T>

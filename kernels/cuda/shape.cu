@@ -15,6 +15,7 @@
 //   stay coalesced (inner > 1). Shorter windows run v1.
 #include <climits>
 
+#include "kernels/cuda/device_math.cuh"
 #include "kernels/cuda/launch.h"
 #include "tensor/cuda_runtime.h"
 
@@ -23,8 +24,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ int64_t global_thread() { return blockIdx.x * int64_t{blockDim.x} + threadIdx.x; }
-__device__ __forceinline__ int64_t grid_threads() { return int64_t{gridDim.x} * blockDim.x; }
 
 int64_t grid_for(int64_t n) { return cuda_geom::blocks_for(n, kThreads); }
 
