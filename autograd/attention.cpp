@@ -11,6 +11,7 @@
 #include "autograd/shape.h"
 #include "autograd/softmax.h"
 #include "autograd/views.h"
+#include "kernels/attention.h"
 #include "kernels/elementwise.h"
 #include "kernels/linalg.h"
 #include "tensor/factory.h"
@@ -149,6 +150,73 @@ std::pair<Tensor, Tensor> dot_product_attention(const Tensor& q, const Tensor& k
   Tensor w = softmax(logits, -1);
   if (o.dropout > 0 && o.training) w = dropout(w, o.dropout, true, o.gen);
   return {batched_matmul(w, v), w};
+}
+
+namespace {
+
+// The gradient of softmax(scale q k^T + mask) v at g, from differentiable ops (create_graph).
+tensor_list composed_attention_grads(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                     double scale, bool causal, const Tensor& kpm) {
+  const int64_t B = q.size(0), L = q.size(1), S = k.size(1);
+  Tensor mask;
+  if (causal) mask = causal_mask(L, S, q.device());
+  if (kpm.defined()) {
+    const Tensor km = reshape(kpm, {B, 1, S});
+    mask = mask.defined() ? logical_or(mask, km) : km;
+  }
+  Tensor logits = batched_matmul(q, transpose(k, -1, -2), scale);
+  if (mask.defined()) logits = masked_fill(logits, mask, -std::numeric_limits<double>::infinity());
+  // a query whose keys are all masked has a NaN row here; the fused backward gives it (and the
+  // keys it cannot see) zero gradient, and so must this path, or create_graph would change results
+  Tensor p = softmax(logits, -1);
+  p = masked_fill(p, ne(p, p), 0.0);
+  const Tensor dv = batched_matmul(transpose(p, -1, -2), g);
+  const Tensor dp = batched_matmul(g, transpose(v, -1, -2));
+  const Tensor ds = mul(p, sub(dp, sum(mul(dp, p), {-1}, true)));
+  return {batched_matmul(ds, k, scale), batched_matmul(transpose(ds, -1, -2), q, scale), dv};
+}
+
+}  // namespace
+
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                    const ScaledDotProductAttentionOptions& o) {
+  static constexpr const char* op = "scaled_dot_product_attention";
+  FM_CHECK(q.dim() >= 2 && k.dim() == q.dim() && v.dim() == q.dim(), op, ": expected query [..., L, E], key "
+           "[..., S, E] and value [..., S, Ev] with the same number of dims, got ", q.describe(), ", ",
+           k.describe(), " and ", v.describe());
+  FM_CHECK(batch_dims(k) == batch_dims(q) && batch_dims(v) == batch_dims(q), op, ": batch dims differ: query ",
+           q.describe(), ", key ", k.describe(), ", value ", v.describe());
+  const Shape batch = batch_dims(q);
+  const int64_t B = shape_numel(batch), L = q.size(-2), S = k.size(-2), E = q.size(-1), Ev = v.size(-1);
+  const double scale = o.scale.value_or(1.0 / std::sqrt(static_cast<double>(E)));
+  Tensor kpm;
+  if (o.key_padding_mask.defined()) {
+    FM_CHECK(o.key_padding_mask.dtype() == DType::Bool, op, ": key_padding_mask must be bool (true = ignored), got ",
+             o.key_padding_mask.describe());
+    Shape want = batch;
+    want.push_back(S);
+    FM_CHECK(kernels::broadcast_shapes(want, o.key_padding_mask.sizes(), op) == want, op, ": key_padding_mask ",
+             o.key_padding_mask.describe(), " does not broadcast to ", shape_str(want));
+    NoGradGuard ng;
+    kpm = reshape(contiguous(expand(o.key_padding_mask, want)), {B, S});
+  }
+  const Tensor q3 = reshape(q, {B, L, E}), k3 = reshape(k, {B, S, E}), v3 = reshape(v, {B, S, Ev});
+  auto [out, lse] = kernels::flash_attention_forward(q3, k3, v3, scale, o.causal, kpm);
+  if (autograd::any_requires_grad({q3, k3, v3})) {
+    record("ScaledDotProductAttentionBackward", {q3, k3, v3}, {out},
+           [sq = save(q3), sk = save(k3), sv = save(v3), so = autograd::save_output(out, 0), lse, scale, causal = o.causal,
+            kpm](const tensor_list& g) {
+             if (autograd::grad_enabled())
+               return composed_attention_grads(sq.unpack(), sk.unpack(), sv.unpack(), g[0], scale, causal, kpm);
+             auto [dq, dk, dv] = kernels::flash_attention_backward(sq.unpack(), sk.unpack(), sv.unpack(),
+                                                                   so.unpack().detach(), lse, g[0].detach(), scale,
+                                                                   causal, kpm);
+             return tensor_list{dq, dk, dv};
+           });
+  }
+  Shape os = batch;
+  os.insert(os.end(), {L, Ev});
+  return reshape(out, os);
 }
 
 namespace {

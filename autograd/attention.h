@@ -4,6 +4,7 @@
 //   batched_matmul  — a GEMM per batch matrix on strided views, so per-head views such as
 //                     [N, H, L, hd] permuted out of a [L, N, E] projection need no copy;
 //   dot_product_attention — softmax(scale * Q K^T + mask) V, with dropout on the weights;
+//   scaled_dot_product_attention — the same, fused (FlashAttention), output only;
 //   relative_logits / relative_logits_naive — Music Transformer's relative-position logits
 //                     (Huang et al. 2018), by the "skewing" procedure and by a direct gather.
 #include <optional>
@@ -41,6 +42,24 @@ struct DotProductAttentionOptions {
 // PyTorch. The scale is folded into the GEMM (no extra pass).
 std::pair<Tensor, Tensor> dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                                 const DotProductAttentionOptions& o = {});
+
+struct ScaledDotProductAttentionOptions {
+  bool causal = false;  // query i sees keys j <= i (top-left aligned, as causal_mask(L, S))
+  // bool, broadcastable to q's batch dims + [S] (e.g. [N, 1, S] for q [N, H, L, E]); true = this
+  // key is ignored (nn.MultiheadAttention's key_padding_mask convention). Not differentiated.
+  Tensor key_padding_mask = Tensor();
+  std::optional<double> scale = std::nullopt;  // default 1/sqrt(E)
+};
+
+// Fused softmax(scale * q k^T + masks) v (kernels/attention.h: FlashAttention's online softmax,
+// the [L, S] weights never stored, the backward recomputing them from each row's log-sum-exp).
+// q [..., L, E], k [..., S, E], v [..., S, Ev] with the same batch dims (flattened to B) ->
+// output [..., L, Ev]. Equals dot_product_attention's output without dropout, with the causal
+// and/or key-padding bool masks. A row whose keys are all masked gives NaN (as PyTorch); its
+// gradient contributions are zero (not NaN). First derivatives run the fused backward kernels;
+// under create_graph the gradient is composed of differentiable ops (twice differentiable).
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                    const ScaledDotProductAttentionOptions& o = {});
 
 // ----- Music Transformer relative attention (Huang et al. 2018, section 3.4) -----
 // q: [..., L, D] queries; rel: the relative embeddings E_r for exactly the distances this

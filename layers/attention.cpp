@@ -9,6 +9,7 @@
 #include "autograd/dropout.h"
 #include "autograd/elementwise.h"
 #include "autograd/linalg.h"
+#include "autograd/node.h"
 #include "autograd/reduce.h"
 #include "autograd/shape.h"
 #include "autograd/views.h"
@@ -77,6 +78,17 @@ Layout layout_of(const Tensor& x, bool batch_first, const char* op, const char* 
   FM_CHECK(x.dim() == 2 || x.dim() == 3, op, ": ", what, " must be ",
            batch_first ? "[N, L, E]" : "[L, N, E]", " (or unbatched [L, E]), got ", x.describe());
   return {x.dim() == 3, batch_first ? 1 : 0, batch_first ? 0 : 1};
+}
+
+// True when attn_mask is exactly the causal mask [L, S] (bool: true above the diagonal; floating:
+// -inf above it, 0 elsewhere), i.e. the fused kernel's causal flag computes the same thing.
+bool is_causal_mask(const Tensor& am, int64_t L, int64_t S) {
+  if (!am.defined() || am.dim() != 2 || am.size(0) != L || am.size(1) != S) return false;
+  NoGradGuard ng;
+  const Tensor c = causal_mask(L, S, am.device());
+  if (am.dtype() == DType::Bool) return equal(am, c);
+  if (!am.is_floating_point()) return false;
+  return equal(am, masked_fill(zeros({L, S}, {.dtype = am.dtype(), .device = am.device()}), c, -kInf));
 }
 
 }  // namespace
@@ -159,9 +171,37 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
     v = project(v_in, v_proj_weight, bias_part(2));
   }
 
+  // ----- the fused kernel (kernels/attention.h) when the weights are not needed, no dropout
+  // applies, and the masks are at most a causal attn_mask and a bool key_padding_mask: the same
+  // result without the [N, H, L, S] weights in memory
+  // A mask is recognised as causal by value only on the CPU (on a device the comparison would
+  // wait for it); a learnable mask needs the composed path's gradient.
+  const Tensor& am0 = call.attn_mask;
+  const bool causal = call.is_causal || (am0.defined() && am0.device().is_cpu() && !am0.requires_grad() &&
+                                         is_causal_mask(am0, L, S));
+  const bool fused_ok = !call.need_weights && (dropout == 0 || !is_training()) &&
+                        (!call.key_padding_mask.defined() || call.key_padding_mask.dtype() == DType::Bool) &&
+                        (!am0.defined() || causal);
+  if (fused_ok) {
+    Tensor kpm = call.key_padding_mask;
+    if (kpm.defined()) {
+      const Shape want = lq.batched ? Shape{N, S} : Shape{S};
+      FM_CHECK(kpm.sizes() == want, op, ": key_padding_mask ", kpm.describe(), " must be ", shape_str(want),
+               " (batch, source length)");
+      kpm = reshape(kpm, {N, 1, S});
+    }
+    const Tensor o = scaled_dot_product_attention(
+        heads(q, num_heads, batch_first), heads(k, num_heads, batch_first), heads(v, num_heads, batch_first),
+        {.causal = causal, .key_padding_mask = kpm});
+    Tensor out = view(linear(merge_heads(o, batch_first), out_proj->weight, out_proj->bias),
+                      batch_first ? Shape{N, L, E} : Shape{L, N, E});
+    if (!lq.batched) out = squeeze(out, lq.b_dim);
+    return {out, Tensor()};
+  }
+
   // ----- masks -> one mask broadcastable to [N, H, L, S]
   const DType dt = q.dtype();
-  Tensor am = as_mask(call.attn_mask, dt, op, "attn_mask");
+  Tensor am = as_mask(call.is_causal && !am0.defined() ? causal_mask(L, S, q.device()) : am0, dt, op, "attn_mask");
   if (am.defined()) {
     if (am.dim() == 2) {
       FM_CHECK(am.sizes() == (Shape{L, S}), op, ": 2-D attn_mask ", call.attn_mask.describe(), " must be [",

@@ -58,6 +58,10 @@ struct MultiheadAttentionCall {
   bool need_weights = true;
   Tensor attn_mask = Tensor();  // [L, S] or [N*H, L, S], bool (true = may not attend) or floating (added)
   bool average_attn_weights = true;
+  // PyTorch 2's hint: the attention is causal (query i sees keys j <= i). With no attn_mask the
+  // causal mask is applied; with one, the caller vouches that it is the causal mask. Lets the
+  // fused kernel run without comparing a device mask with the causal one (a device sync).
+  bool is_causal = false;
 };
 
 struct AttentionOutput {

@@ -2,7 +2,8 @@
 // own formulas), with three small recorded nodes where PyTorch's gradient differs from the
 // naive composite: binary_cross_entropy (PyTorch's clamped gradient), the stable softplus
 // inside binary_cross_entropy_with_logits, and cosine_similarity's clamp that changes the value
-// but not the gradient. cross_entropy is log_softmax (fused kernels) + gather.
+// but not the gradient. cross_entropy is log_softmax (fused kernels) + gather; nt_xent_loss is
+// one fused node (kernels/contrastive.h).
 #include "layers/loss.h"
 
 #include <tuple>
@@ -18,6 +19,7 @@
 #include "autograd/shape.h"
 #include "autograd/softmax.h"
 #include "autograd/views.h"
+#include "kernels/contrastive.h"
 #include "kernels/elementwise.h"
 #include "kernels/loss.h"
 #include "tensor/factory.h"
@@ -388,6 +390,27 @@ Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim, double
   return sum(mul(mul(a, b), rsqrt(mul(s1, s2))), {d});
 }
 
+// The gradient of nt_xent_loss written with differentiable ops (used under create_graph, so
+// second derivatives work): with u = z / c, P the masked row softmax of u u^T / tau, Y the
+// positives' one-hot and G = g (P - Y) / M, dL/du = (G + G^T) u / tau and dL/dz = (dL/du -
+// u (u . dL/du) [||z|| > 1e-12]) / c. The fused kernels compute the same (kernels/contrastive.h).
+static Tensor nt_xent_grad_composite(const Tensor& z, double tau, const Tensor& g) {
+  const int64_t M = z.size(0), N = M / 2;
+  const Tensor nrm = norm(z, 2, {1}, true);
+  const Tensor c = clamp(nrm, 1e-12, std::nullopt);
+  const Tensor u = div(z, c);
+  const Tensor diag = to(eye(M, -1, {.dtype = DType::Bool}), z.device());
+  const Tensor p = softmax(masked_fill(mul(mm(u, t(u)), 1.0 / tau), diag, -std::numeric_limits<double>::infinity()), 1);
+  const Tensor targets = to(cat({arange(double(N), double(M)), arange(0.0, double(N))}, 0), z.device());
+  const Tensor y = to(one_hot(targets, M), z.dtype());
+  const Tensor G = mul(sub(p, y), mul(to(reshape(g, {}), z.dtype()), 1.0 / static_cast<double>(M)));
+  const Tensor du = mul(mm(add(G, t(G)), u), 1.0 / tau);
+  const Tensor unclamped = to(gt(nrm.detach(), 1e-12), z.dtype());
+  return div(sub(du, mul(mul(u, sum(mul(du, u), {1}, true)), unclamped)), c);
+}
+
+// Fused: one node over cat(z1, z2), the similarities recomputed in backward (kernels/contrastive.h),
+// so it runs on the CPU or on CUDA.
 Tensor nt_xent_loss(const Tensor& z1, const Tensor& z2, double temperature) {
   const char* op = "nt_xent_loss";
   check_floating(op, "z1", z1);
@@ -395,15 +418,15 @@ Tensor nt_xent_loss(const Tensor& z1, const Tensor& z2, double temperature) {
   FM_CHECK(z1.dim() == 2 && z1.sizes() == z2.sizes() && z1.size(0) >= 1, op,
            ": expected z1 and z2 of the same shape [N, D] (N >= 1), got ", z1.describe(), " and ", z2.describe());
   FM_CHECK(temperature > 0, op, ": temperature must be positive, got ", temperature);
-  const int64_t N = z1.size(0);
   const Tensor z = cat({z1, z2}, 0);  // [2N, D]
-  const Tensor zn = div(z, clamp(norm(z, 2, {1}, true), 1e-12, std::nullopt));
-  const Tensor sim = mul(mm(zn, t(zn)), 1.0 / temperature);
-  const Tensor masked = masked_fill(sim, eye(2 * N, -1, {.dtype = DType::Bool}),
-                                    -std::numeric_limits<double>::infinity());
-  // the positive of row i: i + N for the first view, i - N for the second
-  const Tensor targets = cat({arange(double(N), double(2 * N)), arange(0.0, double(N))}, 0);
-  return cross_entropy(masked, targets);
+  Tensor loss, lse, inv;  // not a structured binding: the lambda captures lse and inv
+  std::tie(loss, lse, inv) = kernels::nt_xent_forward(z.detach(), temperature);
+  record("NtXentBackward", {z}, {loss}, [sz = save(z), lse, inv, temperature](const tensor_list& g) {
+    const Tensor zv = sz.unpack();
+    if (!autograd::grad_enabled()) return tensor_list{kernels::nt_xent_backward(zv, lse, inv, temperature, g[0])};
+    return tensor_list{nt_xent_grad_composite(zv, temperature, g[0])};
+  });
+  return loss;
 }
 
 Tensor gaussian_kl(const Tensor& mu, const Tensor& logvar, const std::string& reduction) {

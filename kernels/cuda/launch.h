@@ -296,4 +296,28 @@ struct RnnPersistentArgs;
 bool rnn_persistent_ready(const RnnForwardPlan& p, int device);
 bool launch_rnn_persistent(const RnnPersistentArgs& args, const RnnForwardPlan& p, cudaStream_t s);
 
+// Fused NT-Xent over contiguous z [M = 2N, D] (kernels/cuda/contrastive.cu). `u` is a
+// workspace of M * D values of T (the normalised rows, v2), `row_loss` M doubles, `acc` M * D
+// doubles (the backward's dL/du before the chain rule). grad_loss points to one T on the device.
+template <class T>
+void launch_nt_xent(T* loss, T* lse, T* inv, const T* z, T* u, double* row_loss, int64_t M, int64_t D,
+                    double temperature, Variant v, cudaStream_t s);
+template <class T>
+void launch_nt_xent_backward(T* dz, const T* z, const T* lse, const T* inv, const T* grad_loss, T* u, double* acc,
+                             int64_t M, int64_t D, double temperature, Variant v, cudaStream_t s);
+
+// Fused attention (attention.cu), contiguous q [B, L, E], k [B, S, E], v [B, S, Ev], kpm [B, S]
+// bool or null (true = masked). Forward: out [B, L, Ev], lse [B, L]; v2 tiles E == Ev in {64,
+// 128} for float (others run v1). Backward (v1 for both variants): dq by row, then dk/dv by
+// key column; `rowdot` is a [B, L] workspace (dout . out per row).
+template <class T>
+void launch_flash_attention_forward(T* out, T* lse, const T* q, const T* k, const T* v, const bool* kpm, int64_t B,
+                                    int64_t L, int64_t S, int64_t E, int64_t Ev, T scale, bool causal, Variant var,
+                                    cudaStream_t s);
+template <class T>
+void launch_flash_attention_backward(T* dq, T* dk, T* dv, T* rowdot, const T* q, const T* k, const T* v,
+                                     const bool* kpm, const T* out, const T* lse, const T* dout, int64_t B,
+                                     int64_t L, int64_t S, int64_t E, int64_t Ev, T scale, bool causal, Variant var,
+                                     cudaStream_t s);
+
 }  // namespace fm::kernels::cuda

@@ -146,4 +146,15 @@ std::vector<RnnDirGrads> rnn_backward(RnnMode mode, const Tensor& x, const std::
                                       const std::vector<Tensor>& dh_n, const std::vector<Tensor>& dc_n,
                                       const Tensor& dx, const std::vector<bool>& need_weights);
 
+// kernels/contrastive.h
+std::tuple<Tensor, Tensor, Tensor> nt_xent_forward(const Tensor& z, double temperature);
+Tensor nt_xent_backward(const Tensor& z, const Tensor& lse, const Tensor& inv_norms, double temperature,
+                        const Tensor& grad_loss);
+// kernels/attention.h (fused attention, kernels/cuda/attention.cu)
+std::pair<Tensor, Tensor> flash_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, double scale,
+                                                  bool causal, const Tensor& key_padding_mask);
+std::tuple<Tensor, Tensor, Tensor> flash_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                                            const Tensor& out, const Tensor& lse,
+                                                            const Tensor& dout, double scale, bool causal,
+                                                            const Tensor& key_padding_mask);
 }  // namespace fm::kernels::cuda

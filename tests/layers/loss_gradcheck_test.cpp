@@ -148,6 +148,17 @@ TEST(LossGradcheck, NtXent) {
   EXPECT_GRADGRADCHECK(f, (tensor_list{leaf64({2, 3}, -1, 1, 63), leaf64({2, 3}, -1, 1, 64)}));
 }
 
+TEST(LossGradcheck, NtXentFusedTemperaturesAndOnePair) {
+  for (double tau : {0.1, 0.5}) {
+    SCOPED_TRACE(tau);
+    auto f = [tau](const tensor_list& in) { return tensor_list{nt_xent_loss(in[0], in[1], tau)}; };
+    EXPECT_GRADCHECK(f, (tensor_list{leaf64({1, 3}, -1, 1, 71), leaf64({1, 3}, -1, 1, 72)}));  // N = 1
+    EXPECT_GRADCHECK(f, (tensor_list{leaf64({4, 5}, -1, 1, 73), leaf64({4, 5}, -1, 1, 74)}));
+    EXPECT_GRADCHECK(f, (tensor_list{noncontig64(3, 2, -1, 1, 75), leaf64({3, 2}, -1, 1, 76)}));
+    EXPECT_GRADGRADCHECK(f, (tensor_list{leaf64({1, 2}, -1, 1, 77), leaf64({1, 2}, -1, 1, 78)}));
+  }
+}
+
 TEST(LossGradcheck, GaussianKl) {
   for (const char* red : {"mean", "sum", "none"}) {
     std::string r = red;

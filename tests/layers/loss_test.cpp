@@ -202,6 +202,52 @@ TEST(NtXent, MatchesHandComputation) {
   EXPECT_THROW_MSG(nt_xent_loss(rand({3, 4}), rand({3, 4}), 0), "temperature must be positive");
 }
 
+// The composition nt_xent_loss used before it was fused: cat, L2 normalisation, mm,
+// masked_fill(eye) and cross_entropy.
+Tensor nt_xent_composed(const Tensor& z1, const Tensor& z2, double tau) {
+  const int64_t N = z1.size(0);
+  const Tensor z = cat({z1, z2}, 0);
+  const Tensor zn = div(z, clamp(norm(z, 2, {1}, true), 1e-12, std::nullopt));
+  const Tensor sim = mul(mm(zn, t(zn)), 1.0 / tau);
+  const Tensor masked = masked_fill(sim, eye(2 * N, -1, {.dtype = DType::Bool}), -INFINITY);
+  const Tensor targets = cat({arange(double(N), double(2 * N)), arange(0.0, double(N))}, 0);
+  return cross_entropy(masked, targets);
+}
+
+TEST(NtXent, FusedMatchesComposition) {
+  for (DType dt : {DType::Float32, DType::Float64})
+    for (int64_t N : {1, 2, 5, 33})
+      for (int64_t D : {1, 3, 16})
+        for (double tau : {0.1, 0.5, 2.0}) {
+          SCOPED_TRACE(std::string(dtype_name(dt)) + " N " + std::to_string(N) + " D " + std::to_string(D) +
+                       " tau " + std::to_string(tau));
+          Generator g(static_cast<uint64_t>(N * 100 + D * 10) + (dt == DType::Float32));
+          Tensor a = to(add(mul(rand({N, D}, {.dtype = DType::Float64}, &g), 4.0), -2.0), dt);
+          Tensor b = to(add(mul(rand({N, D}, {.dtype = DType::Float64}, &g), 4.0), -2.0), dt);
+          if (N > 1) a = slice(to(cat({a, a}, 1), dt), 1, 0, 2 * D, 2);  // strided view (same values)
+          if (N == 5) {  // a zero row: the clamped norm
+            NoGradGuard ng;
+            fill_(select(b, 0, 2), 0.0);
+          }
+          auto run = [&](bool fused) {
+            Tensor x1 = clone(a.detach()), x2 = clone(b.detach());
+            x1.requires_grad_(true);
+            x2.requires_grad_(true);
+            Tensor l = fused ? nt_xent_loss(x1, x2, tau) : nt_xent_composed(x1, x2, tau);
+            mul(l, 1.7).backward();
+            return std::tuple{l.detach(), x1.grad(), x2.grad()};
+          };
+          const auto [l0, g10, g20] = run(false);
+          const auto [l1, g11, g21] = run(true);
+          EXPECT_EQ(l1.dtype(), dt);
+          EXPECT_EQ(l1.dim(), 0);
+          const double tol = dt == DType::Float32 ? 2e-5 : 1e-12;
+          EXPECT_NEAR(val(l1), val(l0), tol * (1 + std::abs(val(l0))));
+          EXPECT_CLOSE(g11, g10, tol, tol);
+          EXPECT_CLOSE(g21, g20, tol, tol);
+        }
+}
+
 TEST(GaussianKl, ValuesAndReductions) {
   EXPECT_EQ(val(gaussian_kl(zeros({2, 3}), zeros({2, 3}))), 0.0);
   const Tensor mu = d64({1, 0, 0.5, -1}, {2, 2}), lv = d64({0, 1, -1, 0.2}, {2, 2});
