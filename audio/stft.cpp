@@ -10,6 +10,7 @@
 #include "autograd/reduce.h"
 #include "autograd/shape.h"
 #include "autograd/views.h"
+#include "kernels/shape.h"
 #include "tensor/dtype.h"
 #include "tensor/factory.h"
 
@@ -70,7 +71,14 @@ Tensor overlap_add(const Tensor& frames0, int64_t hop) {
   const int64_t batch = nf * n == 0 ? 0 : frames.numel() / (nf * n);
   Shape os(frames.sizes().begin(), frames.sizes().end() - 2);
   os.push_back(len);
-  Tensor y = zeros(os, {.dtype = frames.dtype()});
+  Tensor y;
+  if (!frames.device().is_cpu()) {
+    // on a device: the same sum as unfold's backward (kernels/shape.h), which has a CUDA kernel
+    FM_CHECK(nf > 0 && n > 0, "overlap_add: expected at least one frame of at least one sample on ",
+             frames.device(), ", got shape ", shape_str(frames.sizes()));
+    y = kernels::unfold_backward(frames, os, static_cast<int64_t>(os.size()) - 1, n, hop);
+  } else {
+  y = zeros(os, {.dtype = frames.dtype()});
   dispatch_floating(frames.dtype(), "overlap_add", [&]<class T>() {
     const T* in = frames.data_ptr<T>();
     T* out = y.data_ptr<T>();
@@ -82,6 +90,7 @@ Tensor overlap_add(const Tensor& frames0, int64_t hop) {
         for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
       }
   });
+  }
   if (autograd::any_requires_grad({frames0})) {
     autograd::record("OverlapAddBackward", {frames0}, {y}, [n, hop](const autograd::tensor_list& g) {
       return autograd::tensor_list{unfold(g[0], -1, n, hop)};

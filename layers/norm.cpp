@@ -4,6 +4,7 @@
 
 #include "autograd/node.h"
 #include "autograd/norm.h"
+#include "autograd/views.h"
 #include "layers/init.h"
 #include "tensor/factory.h"
 
@@ -58,11 +59,15 @@ Tensor BatchNormBase::forward(const Tensor& x) {
            " channels (dim 1), got ", x.describe());
   double factor = momentum.value_or(0.0);
   if (is_training() && track_running_stats) {
-    // num_batches_tracked += 1 (int64, no graph)
-    FM_CHECK(num_batches_tracked.device().is_cpu(), type_name(), ": num_batches_tracked must be on the CPU");
-    num_batches_tracked.data_ptr<int64_t>()[0] += 1;
+    // num_batches_tracked += 1 (int64, no graph); on a device through a host copy of the one
+    // value (the CUDA kernels have no int64 arithmetic)
+    NoGradGuard ng;
+    Tensor count =
+        num_batches_tracked.device().is_cpu() ? num_batches_tracked : fm::to(num_batches_tracked, Device::cpu());
+    count.data_ptr<int64_t>()[0] += 1;
+    if (!num_batches_tracked.device().is_cpu()) copy_into(num_batches_tracked, count);
     num_batches_tracked.bump_version();
-    if (!momentum) factor = 1.0 / static_cast<double>(num_batches_tracked.data_ptr<int64_t>()[0]);
+    if (!momentum) factor = 1.0 / static_cast<double>(count.data_ptr<int64_t>()[0]);
   }
   const bool use_batch = is_training() || !track_running_stats;
   const bool pass_stats = !is_training() || track_running_stats;

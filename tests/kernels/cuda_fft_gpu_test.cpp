@@ -64,4 +64,17 @@ TEST_P(CudaFft, StftMatchesCpu) {
   }
 }
 
+TEST_P(CudaFft, IstftAndOverlapAddMatchCpu) {
+  const uint64_t seed = fresh_seed();
+  const Tensor x = random_cpu({2, 8000}, kFloat64, seed, -1, 1);
+  const Tensor window = audio::hann_window(512, true, kFloat64);
+  const Tensor s = audio::stft(x, 512, 128, std::nullopt, window);
+  const Tensor y = audio::istft(s, 512, 128, std::nullopt, window, true, false, true, 8000);
+  const Tensor yg = audio::istft(to_cuda(s, 0), 512, 128, std::nullopt, to_cuda(window, 0), true, false, true, 8000);
+  EXPECT_CUDA_MATCHES(yg, y, 1e-12, seed, "istft");
+  const Tensor frames = random_cpu({3, 7, 64}, kFloat64, seed + 1);
+  EXPECT_CUDA_MATCHES(audio::overlap_add(to_cuda(frames, 2), 16), audio::overlap_add(frames, 16), 1e-13, seed,
+                      "overlap_add");
+}
+
 FM_CUDA_PARITY_SUITE(CudaFft);
