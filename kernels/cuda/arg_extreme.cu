@@ -8,6 +8,7 @@
 //       not change the answer.
 #include <cstdint>
 
+#include "kernels/cuda/device_math.cuh"
 #include "kernels/cuda/launch.h"
 #include "tensor/cuda_runtime.h"
 
@@ -76,12 +77,6 @@ __global__ void arg_extreme_v2(T* values, int64_t* indices, const T* __restrict_
   }
 }
 
-int row_threads(int64_t run) {
-  int t = 32;
-  while (t < kThreads && t < run) t *= 2;
-  return t;
-}
-
 }  // namespace
 
 template <class T>
@@ -90,8 +85,8 @@ void launch_arg_extreme(bool is_max, T* values, int64_t* indices, const T* x, in
   if (outer == 0 || run == 0) return;
   if (v == Variant::V2 && run >= 64) {
     const int64_t grid = cuda_geom::blocks_for(outer, 1);
-    if (is_max) arg_extreme_v2<T, true><<<grid, row_threads(run), 0, s>>>(values, indices, x, outer, run);
-    else arg_extreme_v2<T, false><<<grid, row_threads(run), 0, s>>>(values, indices, x, outer, run);
+    if (is_max) arg_extreme_v2<T, true><<<grid, row_threads(kThreads, run), 0, s>>>(values, indices, x, outer, run);
+    else arg_extreme_v2<T, false><<<grid, row_threads(kThreads, run), 0, s>>>(values, indices, x, outer, run);
   } else {
     const int64_t grid = cuda_geom::blocks_for(outer, kThreads);
     if (is_max) arg_extreme_v1<T, true><<<grid, kThreads, 0, s>>>(values, indices, x, outer, run);

@@ -15,6 +15,14 @@ struct alignas(16) Pack {
   T v[N];
 };
 
+// Threads for a block that owns one row of n values: a power of two from 32 up to max_threads,
+// enough to cover short rows with few idle lanes (always whole warps).
+inline int row_threads(int max_threads, int64_t n) {
+  int t = 32;
+  while (t < max_threads && t < n) t *= 2;
+  return t;
+}
+
 // A grid-stride loop's start and step: `for (i = global_thread(); i < n; i += grid_threads())`.
 __device__ __forceinline__ int64_t global_thread() { return blockIdx.x * int64_t{blockDim.x} + threadIdx.x; }
 __device__ __forceinline__ int64_t grid_threads() { return int64_t{gridDim.x} * blockDim.x; }
@@ -64,6 +72,26 @@ __device__ __forceinline__ MaxSum<T> merge(MaxSum<T> a, MaxSum<T> b) {
 template <class T>
 __device__ __forceinline__ MaxSum<T> one_term(T x) {
   return {x, x == -T(INFINITY) ? T(0) : T(1)};
+}
+
+// The (max, sum) pairs of a block merged, returned to every thread (blockDim.x a multiple of
+// 32); sm and ss are shared arrays of 32. Safe to call once per row in a loop over rows.
+template <class T>
+__device__ __forceinline__ MaxSum<T> block_merge(MaxSum<T> acc, T* sm, T* ss) {
+  for (int off = 16; off > 0; off >>= 1)
+    acc = merge(acc, MaxSum<T>{__shfl_down_sync(0xffffffffu, acc.m, off), __shfl_down_sync(0xffffffffu, acc.s, off)});
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+  __syncthreads();  // the previous call's readers are done with sm/ss
+  if (lane == 0) sm[warp] = acc.m, ss[warp] = acc.s;
+  __syncthreads();
+  if (warp == 0) {
+    acc = lane < nwarps ? MaxSum<T>{sm[lane], ss[lane]} : MaxSum<T>{-T(INFINITY), T(0)};
+    for (int off = 16; off > 0; off >>= 1)
+      acc = merge(acc, MaxSum<T>{__shfl_down_sync(0xffffffffu, acc.m, off), __shfl_down_sync(0xffffffffu, acc.s, off)});
+    if (lane == 0) sm[0] = acc.m, ss[0] = acc.s;
+  }
+  __syncthreads();
+  return {sm[0], ss[0]};
 }
 
 }  // namespace fm::kernels::cuda

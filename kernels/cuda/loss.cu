@@ -48,26 +48,12 @@ __global__ void ce_v2(T* __restrict__ loss, T* __restrict__ lse, const T* __rest
     const T* r = x + i * C;
     MaxSum<T> acc{-T(INFINITY), T(0)};
     for (int64_t c = threadIdx.x; c < C; c += blockDim.x) acc = merge(acc, one_term(r[c]));
-    for (int off = 16; off > 0; off >>= 1) {
-      MaxSum<T> other{__shfl_down_sync(0xffffffffu, acc.m, off), __shfl_down_sync(0xffffffffu, acc.s, off)};
-      acc = merge(acc, other);
-    }
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    __syncthreads();  // the previous row's readers are done with sm/ss
-    if (lane == 0) sm[warp] = acc.m, ss[warp] = acc.s;
-    __syncthreads();
-    if (warp == 0) {
-      acc = lane < nwarps ? MaxSum<T>{sm[lane], ss[lane]} : MaxSum<T>{-T(INFINITY), T(0)};
-      for (int off = 16; off > 0; off >>= 1) {
-        MaxSum<T> other{__shfl_down_sync(0xffffffffu, acc.m, off), __shfl_down_sync(0xffffffffu, acc.s, off)};
-        acc = merge(acc, other);
-      }
-      if (lane == 0) {
-        const T mx = acc.m == -T(INFINITY) ? T(0) : acc.m;  // all -inf: the sum is 0, lse -inf, as on the CPU
-        const T l = log(acc.s) + mx;
-        lse[i] = l;
-        loss[i] = row_loss(l, r, t[i], C, wt[i]);
-      }
+    acc = block_merge(acc, sm, ss);
+    if (threadIdx.x == 0) {
+      const T mx = acc.m == -T(INFINITY) ? T(0) : acc.m;  // all -inf: the sum is 0, lse -inf, as on the CPU
+      const T l = log(acc.s) + mx;
+      lse[i] = l;
+      loss[i] = row_loss(l, r, t[i], C, wt[i]);
     }
   }
 }
@@ -109,13 +95,6 @@ __global__ void ce_back_v2(T* __restrict__ out, const T* __restrict__ g, const T
   }
 }
 
-// Threads per row for v2: enough to cover short rows with few idle lanes (a multiple of 32).
-int row_threads(int64_t C) {
-  int t = 32;
-  while (t < kThreads && t < C) t *= 2;
-  return t;
-}
-
 }  // namespace
 
 template <class T>
@@ -123,7 +102,7 @@ void launch_cross_entropy(T* loss, T* lse, const T* x, const int64_t* t, const T
                           Variant v, cudaStream_t s) {
   if (N == 0) return;
   if (v == Variant::V2) {
-    ce_v2<T><<<cuda_geom::blocks_for(N, 1), row_threads(C), 0, s>>>(loss, lse, x, t, wt, N, C);
+    ce_v2<T><<<cuda_geom::blocks_for(N, 1), row_threads(kThreads, C), 0, s>>>(loss, lse, x, t, wt, N, C);
   } else {
     ce_v1<T><<<cuda_geom::blocks_for(N, kThreads), kThreads, 0, s>>>(loss, lse, x, t, wt, N, C);
   }

@@ -312,12 +312,6 @@ __global__ void ln_param_finish(T* gw, T* gb, const double* partials, int64_t D,
   }
 }
 
-int row_threads(int64_t D) {
-  int t = 32;
-  while (t < kThreads && t < D) t *= 2;
-  return t;
-}
-
 // Sums of `f` per channel into partials [2][C][P], by the kernel norm_partials_for chose.
 template <class F>
 void launch_channel_sums(double* partials, F f, int64_t C, int64_t L, int64_t P, NormSums how, cudaStream_t s) {
@@ -402,7 +396,7 @@ void launch_layer_norm(T* y, T* mean, T* rstd, const T* x, const T* w, const T* 
                        Variant v, cudaStream_t s) {
   if (M == 0) return;
   if (v == Variant::V2 && D > 0)
-    layer_norm_v2<T><<<cuda_geom::blocks_for(M, 1), row_threads(D), 0, s>>>(y, mean, rstd, x, w, b, M, D, eps);
+    layer_norm_v2<T><<<cuda_geom::blocks_for(M, 1), row_threads(kThreads, D), 0, s>>>(y, mean, rstd, x, w, b, M, D, eps);
   else
     layer_norm_v1<T><<<cuda_geom::blocks_for(M, kThreads), kThreads, 0, s>>>(y, mean, rstd, x, w, b, M, D, eps);
   FM_CUDA_CHECK_LAUNCH("layer_norm (cuda)");
@@ -415,7 +409,7 @@ void launch_layer_norm_backward(T* gx, T* gw, T* gb, const T* g, const T* x, con
   if (D == 0) return;
   if (gx && M > 0) {
     if (v == Variant::V2)
-      layer_norm_backward_x_v2<T><<<cuda_geom::blocks_for(M, 1), row_threads(D), 0, s>>>(gx, g, x, mean, rstd, w, M,
+      layer_norm_backward_x_v2<T><<<cuda_geom::blocks_for(M, 1), row_threads(kThreads, D), 0, s>>>(gx, g, x, mean, rstd, w, M,
                                                                                         D);
     else
       layer_norm_backward_x_v1<T><<<cuda_geom::blocks_for(M, kThreads), kThreads, 0, s>>>(gx, g, x, mean, rstd, w,

@@ -39,26 +39,9 @@ __global__ void softmax_v2(T* __restrict__ y, const T* __restrict__ x, int64_t r
     T* yr = y + r * D;
     MaxSum<T> acc{-T(INFINITY), T(0)};
     for (int64_t d = threadIdx.x; d < D; d += blockDim.x) acc = merge(acc, one_term(xr[d]));
-    // block merge: warp shuffles of both fields, then across warps through shared memory
-    for (int off = 16; off > 0; off >>= 1) {
-      MaxSum<T> other{__shfl_down_sync(0xffffffffu, acc.m, off), __shfl_down_sync(0xffffffffu, acc.s, off)};
-      acc = merge(acc, other);
-    }
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    __syncthreads();  // the previous row's readers are done with sm/ss
-    if (lane == 0) sm[warp] = acc.m, ss[warp] = acc.s;
-    __syncthreads();
-    if (warp == 0) {
-      acc = lane < nwarps ? MaxSum<T>{sm[lane], ss[lane]} : MaxSum<T>{-T(INFINITY), T(0)};
-      for (int off = 16; off > 0; off >>= 1) {
-        MaxSum<T> other{__shfl_down_sync(0xffffffffu, acc.m, off), __shfl_down_sync(0xffffffffu, acc.s, off)};
-        acc = merge(acc, other);
-      }
-      if (lane == 0) sm[0] = acc.m, ss[0] = acc.s;
-    }
-    __syncthreads();
-    T mx = sm[0];
-    const T sum = ss[0];
+    acc = block_merge(acc, sm, ss);
+    T mx = acc.m;
+    const T sum = acc.s;
     if (mx == -T(INFINITY)) mx = 0;  // all -inf: sum is 0 and the outputs NaN, as on the CPU
     if (Log) {
       const T lse = log(sum) + mx;
@@ -103,13 +86,6 @@ __global__ void softmax_back_v2(T* __restrict__ out, const T* __restrict__ g, co
 
 constexpr int kThreads = 256;
 
-// Threads per row for v2: enough to cover short rows with few idle lanes (a multiple of 32).
-int row_threads(int64_t D) {
-  int t = 32;
-  while (t < kThreads && t < D) t *= 2;
-  return t;
-}
-
 }  // namespace
 
 template <class T>
@@ -118,8 +94,8 @@ void launch_softmax(bool log, T* y, const T* x, int64_t outer, int64_t D, int64_
   if (rows == 0 || D == 0) return;
   if (v == Variant::V2 && inner == 1) {
     const int64_t grid = cuda_geom::blocks_for(rows, 1, int64_t{1} << 20);
-    if (log) softmax_v2<T, true><<<grid, row_threads(D), 0, s>>>(y, x, rows, D);
-    else softmax_v2<T, false><<<grid, row_threads(D), 0, s>>>(y, x, rows, D);
+    if (log) softmax_v2<T, true><<<grid, row_threads(kThreads, D), 0, s>>>(y, x, rows, D);
+    else softmax_v2<T, false><<<grid, row_threads(kThreads, D), 0, s>>>(y, x, rows, D);
   } else {
     const int64_t grid = cuda_geom::blocks_for(rows, kThreads);
     if (log) softmax_v1<T, true><<<grid, kThreads, 0, s>>>(y, x, rows, D, inner);
@@ -135,8 +111,8 @@ void launch_softmax_backward(bool log, T* out, const T* g, const T* y, int64_t o
   if (rows == 0 || D == 0) return;
   if (v == Variant::V2 && inner == 1) {
     const int64_t grid = cuda_geom::blocks_for(rows, 1, int64_t{1} << 20);
-    if (log) softmax_back_v2<T, true><<<grid, row_threads(D), 0, s>>>(out, g, y, rows, D);
-    else softmax_back_v2<T, false><<<grid, row_threads(D), 0, s>>>(out, g, y, rows, D);
+    if (log) softmax_back_v2<T, true><<<grid, row_threads(kThreads, D), 0, s>>>(out, g, y, rows, D);
+    else softmax_back_v2<T, false><<<grid, row_threads(kThreads, D), 0, s>>>(out, g, y, rows, D);
   } else {
     const int64_t grid = cuda_geom::blocks_for(rows, kThreads);
     if (log) softmax_back_v1<T, true><<<grid, kThreads, 0, s>>>(out, g, y, rows, D, inner);

@@ -56,18 +56,6 @@ Edges random_edges(int64_t rows, int64_t cols, int64_t E, int64_t row_step, uint
   return ::testing::AssertionSuccess();
 }
 
-// Equal element for element, NaN where the reference has NaN.
-::testing::AssertionResult exactly_equal(const Tensor& a, const Tensor& ref) {
-  if (a.sizes() != ref.sizes())
-    return ::testing::AssertionFailure() << "shape " << shape_str(a.sizes()) << ", expected " << shape_str(ref.sizes());
-  const std::vector<double> x = to(a, Device::cpu()).to_vector<double>();
-  const std::vector<double> r = to(ref, Device::cpu()).to_vector<double>();
-  for (size_t i = 0; i < r.size(); ++i)
-    if (!(std::isnan(r[i]) ? std::isnan(x[i]) : x[i] == r[i]))
-      return ::testing::AssertionFailure() << "flat index " << i << ": got " << x[i] << ", expected " << r[i];
-  return ::testing::AssertionSuccess();
-}
-
 // x on the GPU in layout 0-2 (cuda_parity.h's to_cuda) or 3: contiguous but one element past a
 // 16-byte boundary, so that the packed v2 paths must not take it.
 Tensor x_on_cuda(const Tensor& x, int layout) {

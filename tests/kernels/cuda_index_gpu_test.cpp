@@ -13,32 +13,6 @@ using namespace fm::cuda_test;
 
 namespace {
 
-// Equal element for element (NaN where the reference has NaN): data movement computes nothing.
-::testing::AssertionResult exactly_equal(const Tensor& a, const Tensor& ref) {
-  if (a.sizes() != ref.sizes())
-    return ::testing::AssertionFailure() << "shape " << shape_str(a.sizes()) << ", expected " << shape_str(ref.sizes());
-  if (a.dtype() != ref.dtype())
-    return ::testing::AssertionFailure() << "dtype " << a.dtype() << ", expected " << ref.dtype();
-  const std::vector<double> x = to(a, Device::cpu()).to_vector<double>();
-  const std::vector<double> r = to(ref, Device::cpu()).to_vector<double>();
-  size_t bad = 0, first = 0;
-  for (size_t i = 0; i < r.size(); ++i) {
-    const bool same = std::isnan(r[i]) ? std::isnan(x[i]) : x[i] == r[i];
-    if (!same && bad++ == 0) first = i;
-  }
-  if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << bad << " of " << r.size() << " elements differ; first at flat index "
-                                       << first << ": got " << x[first] << ", expected " << r[first];
-}
-
-// Random data of any dtype: uniform floats, integers in [-1000, 1000), bools half true.
-Tensor any_data(const Shape& shape, DType dt, uint64_t seed) {
-  NoGradGuard ng;
-  if (dt == kBool) return gt(random_cpu(shape, kFloat64, seed), 0.0);
-  if (dt == kInt64) return to(random_cpu(shape, kFloat64, seed, -1000, 1000), kInt64);
-  return random_cpu(shape, dt, seed);
-}
-
 // Indices uniform in [0, hi): with more indices than hi, duplicates are certain.
 Tensor random_index(const Shape& shape, int64_t hi, uint64_t seed) {
   std::mt19937_64 rng(seed);

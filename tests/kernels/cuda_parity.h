@@ -52,6 +52,33 @@ inline Tensor to_cuda(const Tensor& x, int layout) {
   return to(x, Device::cuda());
 }
 
+// Equal element for element, dtype and shape included (NaN where the reference has NaN): for
+// data movement, which computes nothing.
+inline ::testing::AssertionResult exactly_equal(const Tensor& a, const Tensor& ref) {
+  if (a.sizes() != ref.sizes())
+    return ::testing::AssertionFailure() << "shape " << shape_str(a.sizes()) << ", expected " << shape_str(ref.sizes());
+  if (a.dtype() != ref.dtype())
+    return ::testing::AssertionFailure() << "dtype " << a.dtype() << ", expected " << ref.dtype();
+  const std::vector<double> x = to(a, Device::cpu()).to_vector<double>();
+  const std::vector<double> r = to(ref, Device::cpu()).to_vector<double>();
+  size_t bad = 0, first = 0;
+  for (size_t i = 0; i < r.size(); ++i) {
+    const bool same = std::isnan(r[i]) ? std::isnan(x[i]) : x[i] == r[i];
+    if (!same && bad++ == 0) first = i;
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << bad << " of " << r.size() << " elements differ; first at flat index "
+                                       << first << ": got " << x[first] << ", expected " << r[first];
+}
+
+// Random data of any dtype: uniform floats, integers in [-1000, 1000), bools half true.
+inline Tensor any_data(const Shape& shape, DType dt, uint64_t seed) {
+  NoGradGuard ng;
+  if (dt == DType::Bool) return gt(random_cpu(shape, DType::Float64, seed), 0.0);
+  if (dt == DType::Int64) return to(random_cpu(shape, DType::Float64, seed, -1000, 1000), DType::Int64);
+  return random_cpu(shape, dt, seed);
+}
+
 inline int64_t count_nonfinite(const Tensor& x) {
   int64_t n = 0;
   for (double v : to(x, Device::cpu()).to_vector<double>()) n += !std::isfinite(v);

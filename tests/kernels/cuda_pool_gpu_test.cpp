@@ -14,23 +14,6 @@ using kernels::PoolAxis;
 
 namespace {
 
-// Equal element for element (NaN where the reference has NaN): max pooling selects, it does
-// not compute, so nothing may differ.
-::testing::AssertionResult exactly_equal(const Tensor& a, const Tensor& ref) {
-  if (a.sizes() != ref.sizes())
-    return ::testing::AssertionFailure() << "shape " << shape_str(a.sizes()) << ", expected " << shape_str(ref.sizes());
-  const std::vector<double> x = to(a, Device::cpu()).to_vector<double>();
-  const std::vector<double> r = to(ref, Device::cpu()).to_vector<double>();
-  size_t bad = 0, first = 0;
-  for (size_t i = 0; i < r.size(); ++i) {
-    const bool same = std::isnan(r[i]) ? std::isnan(x[i]) : x[i] == r[i];
-    if (!same && bad++ == 0) first = i;
-  }
-  if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << bad << " of " << r.size() << " elements differ; first at flat index "
-                                       << first << ": got " << x[first] << ", expected " << r[first];
-}
-
 // Random values with ties (quantised to halves) and a few NaN and -inf, so that the "first
 // maximum wins" and "NaN wins" rules are exercised.
 Tensor pool_input(const Shape& shape, DType dt, uint64_t seed, bool specials) {

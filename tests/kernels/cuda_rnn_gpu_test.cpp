@@ -141,8 +141,8 @@ TEST_P(CudaRnn, ForwardAndBackwardMatchCpu) {
 // v2's persistent kernel must really run on the device the parity tests use: a plan that falls
 // back to v1 everywhere (occupancy 0, the shared-memory attribute refused) would let the v2
 // cases above pass without testing it.
-TEST_P(CudaRnn, PersistentKernelIsUsedForSmallBatches) {
-  if (GetParam() != 2) GTEST_SKIP() << "v1 has no persistent kernel";
+TEST(CudaRnnPlan, PersistentKernelIsUsedForSmallBatches) {
+  FM_SKIP_WITHOUT_GPU();
   const cudaDeviceProp& prop = cuda_device_properties(0);
   const kernels::cuda::RnnDeviceInfo info{.sms = prop.multiProcessorCount,
                                           .smem_per_block_optin = static_cast<int64_t>(prop.sharedMemPerBlockOptin),
