@@ -18,6 +18,12 @@ inline int same_cuda_device(const char* op, std::initializer_list<const Tensor*>
   return first->device().index;
 }
 
+// A tensor's device memory as T*, null for an undefined (optional) tensor.
+template <class T>
+T* ptr(const Tensor& t) {
+  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
+}
+
 inline Variant variant() { return kernel_variant() == 1 ? Variant::V1 : Variant::V2; }
 
 }  // namespace fm::kernels::cuda

@@ -10,11 +10,6 @@ namespace fm::kernels::cuda {
 
 namespace {
 
-template <class T>
-T* ptr(const Tensor& t) {
-  return static_cast<T*>(t.raw_data());
-}
-
 void check_z(const char* op, const Tensor& z, double temperature) {
   FM_CHECK(z.is_floating_point() && z.dim() == 2 && z.size(0) >= 2 && z.size(0) % 2 == 0, op,
            ": fused kernel expects floating-point z [2N, D] with N >= 1, got ", z.describe());

@@ -43,11 +43,6 @@ void check_shape(const char* op, const char* what, const Tensor& t, const Shape&
   FM_CHECK(t.sizes() == want, op, ": ", what, " is ", t.describe(), ", expected shape ", shape_str(want));
 }
 
-template <class T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
-}
-
 // A per-channel vector as a contiguous device tensor of x's dtype (undefined stays so).
 Tensor channel_vector(const Tensor& b, const Tensor& like) {
   return b.defined() ? contiguous_raw(to_raw(b, like.dtype(), like.device())) : Tensor();

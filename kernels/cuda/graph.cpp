@@ -9,11 +9,6 @@ namespace fm::kernels::cuda {
 
 namespace {
 
-template <class T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
-}
-
 int64_t features_of(const Tensor& x) {
   int64_t f = 1;
   for (int64_t d = 1; d < x.dim(); ++d) f *= x.size(d);

@@ -25,11 +25,6 @@ Split3 split_at(const Shape& s, int64_t dim) {
   return r;
 }
 
-template <class T>
-T* ptr(const Tensor& t) {
-  return static_cast<T*>(t.raw_data());
-}
-
 void check_int64(const char* op, const Tensor& index, const Tensor& x) {
   FM_CHECK(index.dtype() == DType::Int64, op, ": index must be an int64 tensor, got ", index.describe(), " (self ",
            x.describe(), ")");

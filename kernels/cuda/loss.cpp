@@ -9,11 +9,6 @@ namespace fm::kernels::cuda {
 
 namespace {
 
-template <class T>
-T* ptr(const Tensor& t) {
-  return static_cast<T*>(t.raw_data());
-}
-
 void check_rows(const char* op, const Tensor& x, const Tensor& t, const Tensor& wt) {
   FM_CHECK(x.dim() == 2 && t.dim() == 1 && wt.dim() == 1 && t.size(0) == x.size(0) && wt.size(0) == x.size(0), op,
            ": fused kernel expects x [N, C], t [N], wt [N], got ", x.describe(), ", ", t.describe(), ", ",

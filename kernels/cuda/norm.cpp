@@ -32,11 +32,6 @@ Tensor per_channel(const char* op, const char* what, const Tensor& t, DType dt, 
   return contiguous_raw(to_raw(t, dt, x.device()));
 }
 
-template <class T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
-}
-
 Tensor workspace(int64_t n, DType dt, const Tensor& like) {
   return empty({std::max<int64_t>(n, 1)}, {.dtype = dt, .device = like.device()});
 }

@@ -30,11 +30,6 @@ Tensor check_same(const char* op, const Tensor& p, const Tensor& grad0, std::ini
   return grad;
 }
 
-template <class T>
-T* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
-}
-
 }  // namespace
 
 void adam_step(const Tensor& param, const Tensor& grad0, const Tensor& m, const Tensor& v, const Tensor& vmax,

@@ -40,11 +40,6 @@ struct OnDevice {
   }
 };
 
-template <class S>
-S* ptr(const Tensor& t) {
-  return t.defined() ? static_cast<S*>(t.raw_data()) : nullptr;
-}
-
 void check_int(const char* op, int64_t v) {
   FM_CHECK(v <= std::numeric_limits<int>::max(), op, ": dimension ", v, " exceeds cuBLAS's 32-bit sizes");
 }

@@ -12,11 +12,6 @@ namespace fm::kernels::cuda {
 
 namespace {
 
-template <class T>
-T* ptr(const Tensor& t) {
-  return static_cast<T*>(t.raw_data());
-}
-
 // One dim of a ShapeMap before merging.
 struct DimMap {
   int64_t size = 1, out_stride = 0, in_stride = 0, shift = 0, in_size = 1;
